@@ -1,0 +1,19 @@
+// Limits that userland can see. Kernel tunables that userland cannot observe live in kernel/param.ts.
+
+import { PAYLOAD_MAX } from './layout.js';
+
+/** Largest pid; pids are reused after wrapping, never while a zombie still holds one. */
+export const PID_MAX = 32768;
+/** Per-process descriptor table size (RLIMIT_NOFILE's usual soft limit): fds are 0..OPEN_MAX-1. */
+export const OPEN_MAX = 1024;
+export const PATH_MAX = 4096;
+/** argv and env entries, each; their encoded total must also fit one payload (PAYLOAD_MAX), else E2BIG. */
+export const ARGV_MAX = 4096;
+export const ENV_MAX = 4096;
+export const ENV_KEY_MAX = 255;
+/** The most a single read or write moves; larger requests are clamped and return a short count. */
+export const IO_MAX = PAYLOAD_MAX;
+/** Largest value of a signed 32-bit count (ssize_t as we carry it). */
+export const SSIZE_MAX = 0x7fffffff;
+/** Seconds in a nanosleep: about 68 years, so that any value fits a timer without overflow surprises. */
+export const SLEEP_SEC_MAX = 0x7fffffff;

@@ -1,0 +1,136 @@
+// The type language of the ABI: what an argument or result is, in enough detail that the kernel's validator,
+// the userland stubs, the fuzzers and docs/abi.md can all be derived from one description.
+
+import type { ErrnoName } from './errno.js';
+
+/** An integer that travels in a Float64 argument slot. Values outside [min, max] fail with `invalid`. */
+export interface IntArg {
+  readonly kind: 'int';
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
+/** A file descriptor of the calling process. Out of range or not open: EBADF. */
+export interface FdArg {
+  readonly kind: 'fd';
+  readonly name: string;
+}
+/** A process id (> 0). No such process: ESRCH. */
+export interface PidArg {
+  readonly kind: 'pid';
+  readonly name: string;
+}
+/** A signal number, 1..NSIG, or 0 where `zero` allows it (kill's existence probe). */
+export interface SignalArg {
+  readonly kind: 'signal';
+  readonly name: string;
+  readonly zero: boolean;
+}
+/** A bit set; a bit outside `bits` fails with EINVAL. */
+export interface FlagsArg {
+  readonly kind: 'flags';
+  readonly name: string;
+  readonly bits: Readonly<Record<string, number>>;
+}
+/** Raw bytes carried in the payload (write's data). */
+export interface BytesArg {
+  readonly kind: 'bytes';
+  readonly name: string;
+}
+/** One msgpack value carried in the payload, checked against `schema`. */
+export interface RecordArg<S extends Schema = Schema> {
+  readonly kind: 'record';
+  readonly name: string;
+  readonly schema: S;
+}
+
+export type SlotArg = IntArg | FdArg | PidArg | SignalArg | FlagsArg;
+export type PayloadArg = BytesArg | RecordArg;
+export type Arg = SlotArg | PayloadArg;
+
+/** Schemas for msgpack values. Every bound is explicit so that the validator never walks an unbounded input. */
+export type Schema =
+  | { readonly t: 'str'; readonly max: number }
+  | { readonly t: 'int'; readonly min: number; readonly max: number }
+  | { readonly t: 'bool' }
+  | { readonly t: 'list'; readonly of: Schema; readonly max: number }
+  | { readonly t: 'dict'; readonly of: Schema; readonly max: number; readonly keyMax: number }
+  | { readonly t: 'record'; readonly fields: Readonly<Record<string, Schema>>; readonly optional: readonly string[] };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The TypeScript type of a value that satisfies schema S. */
+export type Infer<S extends Schema> = S extends { t: 'str' }
+  ? string
+  : S extends { t: 'int' }
+    ? number
+    : S extends { t: 'bool' }
+      ? boolean
+      : S extends { t: 'list'; of: infer O extends Schema }
+        ? Infer<O>[]
+        : S extends { t: 'dict'; of: infer O extends Schema }
+          ? Record<string, Infer<O>>
+          : S extends { t: 'record'; fields: infer F; optional: readonly (infer Opt)[] }
+            ? Simplify<
+                Mutable<{ [K in Exclude<keyof F, Opt>]: F[K] extends Schema ? Infer<F[K]> : never }> & {
+                  [K in Extract<keyof F, Opt>]?: F[K] extends Schema ? Infer<F[K]> : never;
+                }
+              >
+            : never;
+
+/** What a syscall answers. `ints` travel in the two result slots; `bytes` and `record` in the payload. */
+export type Ret =
+  | { readonly kind: 'void' }
+  | { readonly kind: 'noreturn' }
+  | { readonly kind: 'int'; readonly name: string }
+  | { readonly kind: 'pair'; readonly names: readonly [string, string] }
+  | { readonly kind: 'bytes' }
+  | { readonly kind: 'record'; readonly schema: Schema };
+
+export type Family = 'process' | 'signal' | 'time' | 'sched' | 'fd';
+
+export interface SyscallDef {
+  readonly nr: number;
+  readonly name: string;
+  readonly family: Family;
+  readonly args: readonly Arg[];
+  readonly ret: Ret;
+  /** Errnos this call returns for reasons of its own; the frame errnos (FRAME_ERRNOS) apply to every call. */
+  readonly errnos: readonly ErrnoName[];
+  /** Whether the call can park the caller until an event (and so can also fail with EINTR). */
+  readonly blocking: boolean;
+  readonly doc: string;
+}
+
+/** Errnos any call can return because its frame was malformed, whatever the call. */
+export const FRAME_ERRNOS = ['ENOSYS', 'EINVAL', 'EFAULT', 'E2BIG'] as const satisfies readonly ErrnoName[];
+
+// Constructors keep the table one line per argument and keep literal types for inference.
+export const int = <N extends string>(name: N, min: number, max: number) => ({ kind: 'int', name, min, max }) as const;
+export const fd = <N extends string>(name: N) => ({ kind: 'fd', name }) as const;
+export const pid = <N extends string>(name: N) => ({ kind: 'pid', name }) as const;
+export const signal = <N extends string>(name: N, zero = false) => ({ kind: 'signal', name, zero }) as const;
+export const flags = <N extends string, B extends Record<string, number>>(name: N, bits: B) =>
+  ({ kind: 'flags', name, bits }) as const;
+export const bytes = <N extends string>(name: N) => ({ kind: 'bytes', name }) as const;
+export const record = <N extends string, S extends Schema>(name: N, schema: S) => ({ kind: 'record', name, schema }) as const;
+
+export const s = {
+  str: (max: number) => ({ t: 'str', max }) as const,
+  int: (min: number, max: number) => ({ t: 'int', min, max }) as const,
+  bool: () => ({ t: 'bool' }) as const,
+  list: <O extends Schema>(of: O, max: number) => ({ t: 'list', of, max }) as const,
+  dict: <O extends Schema>(of: O, max: number, keyMax: number) => ({ t: 'dict', of, max, keyMax }) as const,
+  record: <F extends Record<string, Schema>, Opt extends string = never>(fields: F, optional: readonly Opt[] = []) =>
+    ({ t: 'record', fields, optional }) as const,
+};
+
+export const ret = {
+  void: { kind: 'void' } as const,
+  noreturn: { kind: 'noreturn' } as const,
+  int: <N extends string>(name: N) => ({ kind: 'int', name }) as const,
+  pair: <A extends string, B extends string>(a: A, b: B) => ({ kind: 'pair', names: [a, b] }) as const,
+  bytes: { kind: 'bytes' } as const,
+  record: <S extends Schema>(schema: S) => ({ kind: 'record', schema }) as const,
+};

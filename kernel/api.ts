@@ -1,0 +1,241 @@
+// The host-facing API: `import { Kernel } from 'agentix'`. Errors here are AgentixErrors with stable codes.
+
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { pino, destination, type Logger, type LevelWithSilent } from 'pino';
+import { ERRNO } from '../abi/errno.js';
+import { SIGNALS, signalName, type SignalName } from '../abi/signals.js';
+import { ConsoleIn, ConsoleOut } from './console.js';
+import { AgentixError } from './errors.js';
+import type { OpenFile } from './fd.js';
+import { KernelCore } from './kernel.js';
+import { PARAM, type Params } from './param.js';
+import type { Proc, ProcState } from './proc.js';
+
+export interface KernelOptions {
+  /** Virtual CPUs (default: the machine's cores). */
+  cpus?: number;
+  /** Simulated physical memory, in bytes or as a size such as '256M'. */
+  mem?: number | string;
+  /** Live processes at most (spawn past it: EAGAIN in userland, ERR_PROCESS_LIMIT here). */
+  maxProcs?: number;
+  /** Worker threads kept warm for fast spawns. */
+  warmWorkers?: number;
+  targetLatencyMs?: number;
+  minGranularityMs?: number;
+  shutdownGraceMs?: number;
+  exitGraceMs?: number;
+  logLevel?: LevelWithSilent;
+  logger?: Logger;
+}
+
+export type StdinOption = 'pipe' | 'inherit' | 'ignore' | string | Uint8Array | Readable;
+export type OutputOption = 'pipe' | 'inherit' | 'ignore' | Writable;
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** Default 'pipe': write to handle.stdin, and end it for end of file. */
+  stdin?: StdinOption;
+  /** Default 'pipe': read handle.stdout (unread output eventually parks the writer, as with a full pipe). */
+  stdout?: OutputOption;
+  stderr?: OutputOption;
+}
+
+export interface ExitResult {
+  /** The exit code, or null when a signal ended the process. */
+  readonly code: number | null;
+  readonly signal: number | null;
+  readonly signalName: SignalName | null;
+}
+
+export interface ProcInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly state: ProcState;
+  readonly program: string;
+  readonly argv: readonly string[];
+  /** The call the process is in or last made. */
+  readonly syscall: string;
+  readonly waitingFor: string | null;
+  readonly cpu: number | null;
+  readonly runtimeMs: number;
+  readonly vruntimeMs: number;
+  readonly waitMs: number;
+  readonly switches: { readonly voluntary: number; readonly involuntary: number };
+  readonly fds: number;
+  readonly resources: number;
+  readonly exit: ExitResult | null;
+}
+
+const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** Parses a size such as 4096, '64K', '256M', '1G' (powers of 1024). */
+export function parseSize(v: number | string): number {
+  const m = typeof v === 'number' ? null : /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?\s*$/i.exec(v);
+  const n = typeof v === 'number' ? v : m === null ? NaN : Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
+  if (!Number.isFinite(n) || n <= 0 || n > 2 ** 48) {
+    throw new AgentixError('ERR_INVALID_OPTION', `mem: '${String(v)}' is not a size; use bytes or a number with K, M or G`);
+  }
+  return Math.floor(n);
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new AgentixError('ERR_INVALID_OPTION', `${name}: expected a whole number >= 1, got ${String(v)}`);
+  return v;
+}
+
+function toResult(s: { code: number | null; signal: number | null }): ExitResult {
+  return { code: s.code, signal: s.signal, signalName: s.signal === null ? null : signalName(s.signal) ?? null };
+}
+
+export class ProcessHandle {
+  private readonly done: Promise<ExitResult>;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly proc: Proc,
+    readonly stdin: Writable | null,
+    readonly stdout: Readable | null,
+    readonly stderr: Readable | null,
+  ) {
+    this.done = kernel.exited(proc).then(toResult);
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  /** Resolves when the process ends: { code, signal }. Never rejects. */
+  wait(): Promise<ExitResult> {
+    return this.done;
+  }
+
+  kill(sig: SignalName | number = 'SIGTERM'): void {
+    this.kernel.kill(this.proc.pid, sig);
+  }
+}
+
+export class Kernel extends KernelCore {
+  private shuttingDown: Promise<void> | null = null;
+
+  static async boot(opts: KernelOptions = {}): Promise<Kernel> {
+    const params: Params = {
+      ...PARAM,
+      cpus: positiveInt('cpus', opts.cpus, PARAM.cpus),
+      maxProcs: positiveInt('maxProcs', opts.maxProcs, PARAM.maxProcs),
+      warmWorkers: opts.warmWorkers ?? PARAM.warmWorkers,
+      memBytes: opts.mem === undefined ? PARAM.memBytes : parseSize(opts.mem),
+      targetLatencyMs: opts.targetLatencyMs ?? PARAM.targetLatencyMs,
+      minGranularityMs: opts.minGranularityMs ?? PARAM.minGranularityMs,
+      shutdownGraceMs: opts.shutdownGraceMs ?? PARAM.shutdownGraceMs,
+      exitGraceMs: opts.exitGraceMs ?? PARAM.exitGraceMs,
+    };
+    const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', base: null }, destination({ fd: 2, sync: true }));
+    return new Kernel(params, log);
+  }
+
+  /** Starts a program as a child of init. argv[0] is the program as given; `args` follow it. */
+  spawn(program: string, args: readonly string[] = [], opts: SpawnOptions = {}): ProcessHandle {
+    if (this.stopping) throw new AgentixError('ERR_KERNEL_STOPPED', 'the kernel is shutting down or has shut down; boot a new one');
+    const [stdinFile, stdin] = this.input(opts.stdin ?? 'pipe');
+    const [stdoutFile, stdout] = this.output('stdout', opts.stdout ?? 'pipe');
+    const [stderrFile, stderr] = this.output('stderr', opts.stderr ?? 'pipe');
+    const files: OpenFile[] = [stdinFile, stdoutFile, stderrFile];
+    const r = this.createProcess(this.init, program, [program, ...args], opts.env ?? {}, files);
+    if (typeof r === 'number') {
+      for (const f of files) if (f.refs === 0) f.release();
+      if (r === -ERRNO.ENOENT.no) throw new AgentixError('ERR_PROGRAM_NOT_FOUND', `cannot run '${program}': no such file (resolved to ${this.resolveProgram(program)})`);
+      if (r === -ERRNO.EACCES.no) throw new AgentixError('ERR_PROGRAM_NOT_FOUND', `cannot run '${program}': not a regular file`);
+      if (this.stopping) throw new AgentixError('ERR_KERNEL_STOPPED', 'the kernel is shutting down; boot a new one');
+      throw new AgentixError('ERR_PROCESS_LIMIT', `cannot run '${program}': ${this.params.maxProcs} processes are alive (raise maxProcs)`);
+    }
+    return new ProcessHandle(this, r, stdin, stdout, stderr);
+  }
+
+  /** Runs a program to its end and collects its output. */
+  async run(program: string, args: readonly string[] = [], opts: Omit<SpawnOptions, 'stdout' | 'stderr'> = {}): Promise<ExitResult & { stdout: string; stderr: string }> {
+    const h = this.spawn(program, args, { stdin: 'ignore', ...opts, stdout: 'pipe', stderr: 'pipe' });
+    const collect = async (r: Readable | null): Promise<string> => {
+      const chunks: Buffer[] = [];
+      if (r !== null) for await (const c of r) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    const [stdout, stderr, status] = await Promise.all([collect(h.stdout), collect(h.stderr), h.wait()]);
+    return { ...status, stdout, stderr };
+  }
+
+  /** Sends a signal from the host (sender pid 0). */
+  kill(pid: number, sig: SignalName | number = 'SIGTERM'): void {
+    const no = typeof sig === 'number' ? sig : (SIGNALS as Record<string, { no: number } | undefined>)[sig]?.no;
+    if (no === undefined || signalName(no) === undefined) {
+      throw new AgentixError('ERR_INVALID_SIGNAL', `unknown signal ${String(sig)}; use a name such as 'SIGTERM' or its number`);
+    }
+    const p = this.lookup(pid);
+    if (p === undefined || !p.alive || p === this.init) throw new AgentixError('ERR_NO_SUCH_PROCESS', `no live process with pid ${pid}`);
+    this.signal(p, no, 0);
+  }
+
+  /** A snapshot of the process table, init and zombies included. */
+  ps(): ProcInfo[] {
+    return [...this.procs.values()].map((p) => ({
+      pid: p.pid,
+      ppid: p.ppid,
+      state: p.state,
+      program: p.path,
+      argv: p.argv,
+      syscall: p.syscall,
+      waitingFor: p.wait?.reason ?? null,
+      cpu: p.sched.cpu >= 0 ? p.sched.cpu : null,
+      runtimeMs: p.sched.runtimeNs / 1e6,
+      vruntimeMs: p.sched.vruntime / 1e6,
+      waitMs: p.sched.waitNs / 1e6,
+      switches: { voluntary: p.sched.switchesVoluntary, involuntary: p.sched.switchesInvoluntary },
+      fds: p.fds.entries().length,
+      resources: p.resources.live().length,
+      exit: p.status === null ? null : toResult(p.status),
+    }));
+  }
+
+  /** SIGTERM to every process, a grace period, SIGKILL to the rest, then the workers go. Idempotent. */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= this.stop();
+    return this.shuttingDown;
+  }
+
+  private async stop(): Promise<void> {
+    this.stopping = true;
+    const live = [...this.procs.values()].filter((p) => p !== this.init && p.alive);
+    for (const p of live) this.signal(p, SIGNALS.SIGTERM.no, 0);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.params.shutdownGraceMs)));
+    await Promise.race([Promise.all(live.map((p) => this.exited(p))), grace]);
+    clearTimeout(timer);
+    for (const p of live) this.signal(p, SIGNALS.SIGKILL.no, 0);
+    await this.host.close();
+  }
+
+  private input(opt: StdinOption): [OpenFile, Writable | null] {
+    if (opt === 'pipe') {
+      const pipe = new PassThrough();
+      return [new ConsoleIn(pipe, this), pipe];
+    }
+    if (opt === 'inherit') return [new ConsoleIn(process.stdin, this), null];
+    if (opt === 'ignore') return [ConsoleIn.of(new Uint8Array(0), this), null];
+    if (typeof opt === 'string') return [ConsoleIn.of(Buffer.from(opt), this), null];
+    if (opt instanceof Uint8Array) return [ConsoleIn.of(opt, this), null];
+    return [new ConsoleIn(opt, this), null];
+  }
+
+  private output(name: string, opt: OutputOption): [OpenFile, Readable | null] {
+    if (opt === 'pipe') {
+      const pipe = new PassThrough();
+      return [new ConsoleOut(name, pipe, true, this), pipe];
+    }
+    if (opt === 'inherit') return [new ConsoleOut(name, name === 'stderr' ? process.stderr : process.stdout, false, this), null];
+    if (opt === 'ignore') {
+      const sink = new Writable({ write: (_c, _e, cb) => cb() });
+      return [new ConsoleOut(name, sink, true, this), null];
+    }
+    return [new ConsoleOut(name, opt, false, this), null];
+  }
+}

@@ -1,0 +1,153 @@
+// The console: open files for a process's stdio when they belong to the host (the CLI's terminal, or streams
+// the API caller holds). Output honours the host stream's backpressure by parking the writer until 'drain';
+// input is pulled from the host only while a reader is waiting, so an idle program never holds the terminal.
+
+import type { Readable, Writable } from 'node:stream';
+import { ERRNO } from '../abi/errno.js';
+import type { OpenFile } from './fd.js';
+import type { Proc, Waker } from './proc.js';
+
+const HIGH_WATER = 64 * 1024;
+
+export class ConsoleOut implements OpenFile {
+  readonly kind = 'console';
+  refs = 0;
+
+  /** `owned`: the kernel made the sink for the API caller, so it ends when the last descriptor closes (EOF). */
+  constructor(
+    private readonly name: string,
+    private readonly sink: Writable,
+    private readonly owned: boolean,
+    private readonly k: Waker,
+  ) {}
+
+  read(): number {
+    return -ERRNO.EBADF.no;
+  }
+
+  write(p: Proc, data: Uint8Array): number {
+    if (this.sink.destroyed || this.sink.writableEnded) return -ERRNO.EPIPE.no;
+    const n = data.length;
+    // Copy: data is a view into the process's channel, reused by its next call.
+    if (this.sink.write(Buffer.from(data))) return n;
+    const onDrain = (): void => this.k.complete(p, n);
+    this.sink.once('drain', onDrain);
+    return this.k.block(p, {
+      reason: `write to ${this.name} (host backpressure)`,
+      retry: null,
+      cancel: () => this.sink.off('drain', onDrain),
+    });
+  }
+
+  release(): void {
+    if (this.owned) this.sink.end();
+  }
+
+  describe(): string {
+    return this.name;
+  }
+}
+
+export class ConsoleIn implements OpenFile {
+  readonly kind = 'console';
+  refs = 0;
+  private readonly chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private ended = false;
+  private flowing = false;
+  private readonly readers = new Set<Proc>();
+  private readonly onData = (chunk: Buffer | string): void => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.chunks.push(bytes);
+    this.buffered += bytes.length;
+    if (this.buffered >= HIGH_WATER) this.pause();
+    this.wakeReaders();
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.pause();
+    this.wakeReaders();
+  };
+
+  /** source null: the input is whatever `feed` was given, then end of file. */
+  constructor(
+    private readonly source: Readable | null,
+    private readonly k: Waker,
+  ) {
+    if (source === null) this.ended = true;
+  }
+
+  static of(bytes: Uint8Array, k: Waker): ConsoleIn {
+    const c = new ConsoleIn(null, k);
+    if (bytes.length > 0) {
+      c.chunks.push(bytes);
+      c.buffered = bytes.length;
+    }
+    return c;
+  }
+
+  read(p: Proc, count: number, out: Uint8Array): number {
+    if (this.buffered > 0) return this.take(Math.min(count, out.length), out);
+    if (this.ended || count === 0) return 0;
+    this.readers.add(p);
+    this.resume();
+    return this.k.block(p, {
+      reason: 'read from console',
+      retry: () => {
+        this.readers.delete(p);
+        return this.read(p, count, out);
+      },
+      cancel: () => {
+        this.readers.delete(p);
+        if (this.readers.size === 0) this.pause();
+      },
+    });
+  }
+
+  write(): number {
+    return -ERRNO.EBADF.no;
+  }
+
+  private take(max: number, out: Uint8Array): number {
+    let n = 0;
+    while (n < max && this.chunks.length > 0) {
+      const head = this.chunks[0]!;
+      const k = Math.min(head.length, max - n);
+      out.set(head.subarray(0, k), n);
+      n += k;
+      if (k === head.length) this.chunks.shift();
+      else this.chunks[0] = head.subarray(k);
+    }
+    this.buffered -= n;
+    return n;
+  }
+
+  private wakeReaders(): void {
+    for (const p of [...this.readers]) this.k.wake(p);
+  }
+
+  private resume(): void {
+    if (this.flowing || this.ended || this.source === null) return;
+    if (this.source.readableEnded) return this.onEnd();
+    this.flowing = true;
+    this.source.on('data', this.onData);
+    this.source.on('end', this.onEnd);
+    this.source.resume();
+  }
+
+  private pause(): void {
+    if (!this.flowing || this.source === null) return;
+    this.flowing = false;
+    this.source.off('data', this.onData);
+    this.source.off('end', this.onEnd);
+    this.source.pause();
+  }
+
+  release(): void {
+    this.pause();
+  }
+
+  describe(): string {
+    return 'console input';
+  }
+}

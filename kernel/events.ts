@@ -1,0 +1,41 @@
+// The kernel's event stream. Subsystems emit typed events; with no subscriber, emit costs one branch.
+// (Issue 6 grows this into a bounded ring with filters and drop counts; the event shapes here are its schema v1.)
+
+import type { ProcState } from './proc.js';
+
+export type KernelEvent =
+  | { readonly kind: 'proc_state'; readonly pid: number; readonly from: ProcState; readonly to: ProcState }
+  | { readonly kind: 'spawn'; readonly pid: number; readonly ppid: number; readonly path: string }
+  | { readonly kind: 'exit'; readonly pid: number; readonly code: number | null; readonly signal: number | null; readonly how: ExitHow }
+  | { readonly kind: 'signal'; readonly pid: number; readonly sig: number; readonly from: number; readonly action: 'term' | 'catch' | 'ignore' }
+  | { readonly kind: 'cleanup'; readonly pid: number; readonly resource: string; readonly label: string; readonly order: number; readonly ok: boolean; readonly error?: string }
+  | { readonly kind: 'reap'; readonly pid: number; readonly by: number }
+  | { readonly kind: 'kernel_bug'; readonly pid: number; readonly syscall: string; readonly error: string };
+
+/** How the kernel saw a process end: an exit call (return from main, exit(), an uncaught throw), a fatal signal
+ *  (kill, shutdown), or its worker dying under it. */
+export type ExitHow = 'exit' | 'signal' | 'crash';
+
+export type Stamped = KernelEvent & { readonly id: number; readonly ts: number };
+export type Listener = (e: Stamped) => void;
+
+export class EventStream {
+  private readonly listeners = new Set<Listener>();
+  private nextId = 1;
+
+  get active(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  emit(e: KernelEvent): void {
+    if (this.listeners.size === 0) return;
+    const stamped: Stamped = { ...e, id: this.nextId++, ts: performance.now() };
+    for (const l of this.listeners) l(stamped);
+  }
+
+  /** Subscribes; returns the unsubscribe function. */
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,50 @@
+// Hosting: piscina keeps worker threads warm so a spawn does not pay a cold worker start. One process occupies
+// one worker for its whole life (it may block the thread in Atomics.wait). A process that exits hands its worker
+// back; one killed by a signal, or that will not let go after exiting, has its worker terminated (piscina then
+// starts a fresh one).
+
+import { Piscina } from 'piscina';
+import { fileURLToPath } from 'node:url';
+import type { ProcessTask } from '../userland/loader.js';
+
+const LOADER = fileURLToPath(new URL('../userland/loader.js', import.meta.url));
+
+export interface HostOptions {
+  maxProcs: number;
+  warmWorkers: number;
+  workerIdleMs: number;
+}
+
+export interface Running {
+  /** Settles when the worker is done with the process: resolved after a clean exit, rejected if it crashed. */
+  readonly done: Promise<void>;
+  /** Terminates the worker thread now. */
+  terminate(): void;
+}
+
+export class Host {
+  private readonly pool: Piscina;
+
+  constructor(opts: HostOptions) {
+    this.pool = new Piscina({
+      filename: LOADER,
+      minThreads: Math.min(opts.warmWorkers, opts.maxProcs),
+      maxThreads: opts.maxProcs,
+      idleTimeout: opts.workerIdleMs,
+      concurrentTasksPerWorker: 1,
+      // Programs are compiled into vm contexts as ES modules; that API is still behind a flag in Node 20.
+      execArgv: ['--experimental-vm-modules', '--no-warnings'],
+      recordTiming: false,
+    });
+  }
+
+  start(task: ProcessTask): Running {
+    const abort = new AbortController();
+    const done = this.pool.run(task, { signal: abort.signal }) as Promise<void>;
+    return { done, terminate: () => abort.abort() };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,28 @@
+// Kernel tunables: the one place for defaults userland cannot observe directly (see abi/limits.ts for those it can).
+
+import os from 'node:os';
+
+export const PARAM = {
+  /** Virtual CPUs: at most this many processes run userland code at once. */
+  cpus: os.availableParallelism(),
+  /** Processes alive at once (zombies included); spawn past it fails with EAGAIN. */
+  maxProcs: 256,
+  /** CFS: every runnable process runs once within this period, unless that would give slices below minGranularityMs. */
+  targetLatencyMs: 6,
+  minGranularityMs: 0.75,
+  /** How long a process may keep its worker busy after it exited before the worker is terminated. */
+  exitGraceMs: 1000,
+  /** Kernel shutdown: time between SIGTERM to all and SIGKILL to the survivors. */
+  shutdownGraceMs: 2000,
+  /** Polls userland may spin on its channel before sleeping, when a physical core is free for it (kSpin). */
+  userSpinPolls: 4000,
+  /** Polls the kernel spins for the next request of the process it just answered, when a core is free. */
+  kernelSpinPolls: 2000,
+  /** Worker threads kept warm (piscina minThreads), and how long an idle extra one lives. */
+  warmWorkers: 2,
+  workerIdleMs: 30_000,
+  /** Simulated physical memory (issue 4 accounts IPC and mappings against it). */
+  memBytes: 256 * 1024 * 1024,
+} as const;
+
+export type Params = { -readonly [K in keyof typeof PARAM]: number };

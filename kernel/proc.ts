@@ -1,0 +1,120 @@
+// The process: its lifecycle state machine and everything the kernel keeps per process.
+
+import { NSIG } from '../abi/signals.js';
+import type { Channel } from './channel.js';
+import { FdTable } from './fd.js';
+import { ResourceStack } from './orchestrator.js';
+
+/**
+ * new      spawned; its worker is loading and has not asked to run yet
+ * ready    runnable: its syscall is answered (or it is new and booted) and it waits for a virtual CPU
+ * running  holds a virtual CPU and executes userland code (or is in the kernel on a call that does not block)
+ * blocked  parked in a syscall until an event (sleep, a child's exit, input)
+ * zombie   ended; its status waits for its parent's waitpid
+ * reaped   gone from the process table
+ */
+export type ProcState = 'new' | 'ready' | 'running' | 'blocked' | 'zombie' | 'reaped';
+
+const LEGAL: Readonly<Record<ProcState, readonly ProcState[]>> = {
+  new: ['ready', 'blocked', 'zombie'], // blocked: a hostile first frame may be a blocking call
+  ready: ['running', 'zombie'],
+  running: ['ready', 'blocked', 'zombie'],
+  blocked: ['ready', 'zombie'],
+  zombie: ['reaped'],
+  reaped: [],
+};
+
+export function isLegal(from: ProcState, to: ProcState): boolean {
+  return LEGAL[from].includes(to);
+}
+
+export const PROC_STATES = Object.keys(LEGAL) as ProcState[];
+
+/** Why a blocked process waits, and how to finish or abandon the wait. */
+export interface Wait {
+  readonly reason: string;
+  /** Re-runs the call when the awaited event may have happened; returns a result, or BLOCK to keep waiting. */
+  readonly retry: (() => number) | null;
+  /** Undoes whatever the wait holds (a timer, a place in a queue) when it ends early (signal, kill). */
+  readonly cancel: (() => void) | null;
+  /** What the call answers when a caught signal cuts the wait short; -EINTR unless the call already did work. */
+  readonly interrupted?: number;
+}
+
+/** What subsystems use to park a process in its call and to finish the call later. */
+export interface Waker {
+  /** Parks p with `wait`; returns BLOCK for the handler to return. */
+  block(p: Proc, wait: Wait): number;
+  /** The event p waits for may have happened: retry its call (or keep it parked). */
+  wake(p: Proc): void;
+  /** Finishes p's parked call with a result (>= 0) or -errno. */
+  complete(p: Proc, result: number): void;
+}
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: number | null;
+}
+
+/** Per-process scheduling accounting (CFS entity). Times in nanoseconds. */
+export interface SchedEntity {
+  vruntime: number;
+  runtimeNs: number;
+  waitNs: number;
+  weight: number;
+  nice: number;
+  /** When the process last got a CPU, or became runnable (for wait time). */
+  since: number;
+  switchesVoluntary: number;
+  switchesInvoluntary: number;
+  /** Position in the runqueue heap, -1 when not queued. */
+  heapIndex: number;
+  /** Tie-break among equal vruntimes: first queued runs first. */
+  enqueueSeq: number;
+  /** When the current slice began (dispatch). */
+  sliceStart: number;
+  cpu: number;
+}
+
+export class Proc {
+  state: ProcState = 'new';
+  readonly children = new Set<Proc>();
+  readonly resources = new ResourceStack();
+  /** Signal dispositions (SIG_DFL, SIG_IGN, SIG_CATCH) by number. */
+  readonly disposition = new Uint8Array(NSIG + 1);
+  /** Caught signals waiting to be delivered with the next reply. */
+  pendingSignals = 0;
+  wait: Wait | null = null;
+  status: ExitStatus | null = null;
+  /** The answer to the call the process is parked in: >= 0 a value, < 0 an errno, set when it completes. */
+  result = 0;
+  /** Reply payload length for calls that answer bytes or a record. */
+  replyLen = 0;
+  /** The syscall being served (for traces and ps), and whether its answer is bytes in the payload. */
+  syscall = '';
+  answersBytes = false;
+  /** Set by sched_yield: give up the CPU once the call is answered. */
+  yielding = false;
+  /** How the process ended, once it has. */
+  exitHow: 'exit' | 'signal' | 'crash' | null = null;
+  env: Readonly<Record<string, string>> = {};
+  readonly sched: SchedEntity = {
+    vruntime: 0, runtimeNs: 0, waitNs: 0, weight: 1024, nice: 0, since: 0,
+    switchesVoluntary: 0, switchesInvoluntary: 0, heapIndex: -1, enqueueSeq: 0, sliceStart: 0, cpu: -1,
+  };
+  readonly startedAt = performance.now();
+
+  constructor(
+    readonly pid: number,
+    public ppid: number,
+    readonly path: string,
+    readonly argv: readonly string[],
+    readonly channel: Channel,
+  ) {}
+
+  readonly fds = new FdTable(this.resources);
+
+  get alive(): boolean {
+    return this.state !== 'zombie' && this.state !== 'reaped';
+  }
+}

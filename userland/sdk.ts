@@ -1,0 +1,226 @@
+// agentix/userland: what a program imports. Stubs are derived from the ABI table; nothing here names a syscall
+// by hand except the small wrappers at the end, which call the derived stubs.
+//
+// This module is evaluated inside each process's sandbox (a fresh vm context), never in the host realm.
+
+import './textcodec.js'; // must stay first: installs TextEncoder/TextDecoder before msgpack loads
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import {
+  ERRNO, PAYLOAD_MAX, SIG_CATCH, SIG_DFL, SIG_IGN, SYSCALLS, slotCount, type AsyncSys, type Ret, type SyncSys,
+  type SyscallDef,
+} from '../abi/index.js';
+import { SysError, Trap, type Decode } from './trap.js';
+
+export * from '../abi/index.js';
+export { SysError } from './trap.js';
+
+let current: Trap | null = null;
+
+function trap(): Trap {
+  if (current === null) throw new Error('agentix/userland works only inside an Agentix process (run it with `agentix run`)');
+  return current;
+}
+
+/** Called once by the process start routine (crt0) with the process's own channel. */
+export function attachChannel(sab: SharedArrayBuffer): Trap {
+  current = new Trap(sab);
+  current.onSignals = runSignalHandlers;
+  return current;
+}
+
+const encoder = new Encoder();
+const decoder = new Decoder();
+const utf8 = new TextEncoder();
+
+function toBytes(v: unknown): Uint8Array | null {
+  if (typeof v === 'string') return utf8.encode(v);
+  if (v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return null;
+}
+
+/** Fills the frame for one call. Values are passed through as given: the kernel, not this code, validates them. */
+function marshal(t: Trap, def: SyscallDef, slots: number, args: readonly unknown[]): void {
+  const hasPayload = slots < def.args.length;
+  for (let i = 0; i < slots; i++) {
+    const v = args[i];
+    t.f64[i] = typeof v === 'number' ? v : NaN;
+  }
+  t.argc = hasPayload ? Math.max(0, args.length - 1) : args.length;
+  t.payloadLen = 0;
+  if (!hasPayload) return;
+  const payloadArg = def.args[slots]!;
+  const v = args[slots];
+  let body: Uint8Array | null;
+  if (payloadArg.kind === 'bytes') {
+    body = toBytes(v);
+    if (body === null) throw new SysError(ERRNO.EINVAL.no, def.name);
+    // A write larger than one payload is a short write, as POSIX allows; writeAll loops.
+    if (body.length > PAYLOAD_MAX) body = body.subarray(0, PAYLOAD_MAX);
+  } else {
+    body = encoder.encode(v);
+    if (body.length > PAYLOAD_MAX) throw new SysError(ERRNO.E2BIG.no, def.name);
+  }
+  t.payload.set(body);
+  t.payloadLen = body.length;
+}
+
+function decoderFor(r: Ret): Decode {
+  switch (r.kind) {
+    case 'void':
+    case 'noreturn':
+      return () => undefined;
+    case 'int':
+      return (t) => t.ret0;
+    case 'pair': {
+      const [a, b] = r.names;
+      return (t) => ({ [a]: t.ret0, [b]: t.ret1 });
+    }
+    case 'bytes':
+      return (t) => t.payload.slice(0, t.replyLen);
+    case 'record':
+      return (t) => decoder.decode(t.payload.slice(0, t.replyLen));
+    default: {
+      const never: never = r;
+      throw new Error(`unknown result kind ${String(never)}`);
+    }
+  }
+}
+
+function build<T>(make: (def: SyscallDef, slots: number, decode: Decode) => unknown): T {
+  const out: Record<string, unknown> = {};
+  for (const def of SYSCALLS as readonly SyscallDef[]) out[def.name] = make(def, slotCount(def), decoderFor(def.ret));
+  return Object.freeze(out) as T;
+}
+
+/** Syscalls that park the calling thread until the kernel answers. Failures throw SysError. */
+export const sys: SyncSys = build<SyncSys>((def, slots, decode) => {
+  const { nr, name } = def;
+  return (...args: unknown[]) => trap().callSync(nr, name, (t) => marshal(t, def, slots, args), decode);
+});
+
+/** The same syscalls, answered through promises so the thread stays free; one call is in flight at a time. */
+export const sysAsync: AsyncSys = build<AsyncSys>((def, slots, decode) => {
+  const { nr, name } = def;
+  return (...args: unknown[]) => trap().callAsync(nr, name, (t) => marshal(t, def, slots, args), decode);
+});
+
+// ---- signals ----------------------------------------------------------------------------------------------------
+
+export type SignalHandler = (sig: number) => void;
+const handlers: (SignalHandler | undefined)[] = [];
+
+/** Sets what happens on a signal: a handler function (run when the kernel delivers it), 'default' or 'ignore'. */
+export function signal(sig: number, action: SignalHandler | 'default' | 'ignore'): void {
+  const disposition = typeof action === 'function' ? SIG_CATCH : action === 'ignore' ? SIG_IGN : SIG_DFL;
+  sys.sigaction(sig, disposition);
+  handlers[sig] = typeof action === 'function' ? action : undefined;
+}
+
+function runSignalHandlers(mask: number): void {
+  for (let sig = 1; sig < 32; sig++) {
+    if ((mask & (1 << sig)) !== 0) handlers[sig]?.(sig);
+  }
+}
+
+// ---- small wrappers ---------------------------------------------------------------------------------------------
+
+/** Writes all of data, looping over short writes. */
+export function writeAll(fd: number, data: Uint8Array | string): void {
+  let bytes = typeof data === 'string' ? utf8.encode(data) : data;
+  while (bytes.length > 0) bytes = bytes.subarray(sys.write(fd, bytes));
+}
+
+export async function writeAllAsync(fd: number, data: Uint8Array | string): Promise<void> {
+  let bytes = typeof data === 'string' ? utf8.encode(data) : data;
+  while (bytes.length > 0) bytes = bytes.subarray(await sysAsync.write(fd, bytes));
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Reads until end of file. */
+export function readAll(fd = 0): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const c = sys.read(fd, PAYLOAD_MAX);
+    if (c.length === 0) return concat(chunks, total);
+    chunks.push(c);
+    total += c.length;
+  }
+}
+
+export async function readAllAsync(fd = 0): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const c = await sysAsync.read(fd, PAYLOAD_MAX);
+    if (c.length === 0) return concat(chunks, total);
+    chunks.push(c);
+    total += c.length;
+  }
+}
+
+export function readText(fd = 0): string {
+  return new TextDecoder().decode(readAll(fd));
+}
+
+/** Formats values the way console.log does, for the types a sandboxed program has. */
+export function format(...values: unknown[]): string {
+  return values.map(formatOne).join(' ');
+}
+
+function formatOne(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Error) return v.stack ?? `${v.name}: ${v.message}`;
+  if (typeof v === 'object' && v !== null) {
+    try {
+      return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+    } catch {
+      return Object.prototype.toString.call(v);
+    }
+  }
+  return String(v);
+}
+
+/** console.log to stdout: one line. */
+export function print(...values: unknown[]): void {
+  writeAll(1, format(...values) + '\n');
+}
+
+/** console.error to stderr: one line. */
+export function eprint(...values: unknown[]): void {
+  writeAll(2, format(...values) + '\n');
+}
+
+export function sleep(ms: number): void {
+  const ns = Math.max(0, Math.round(ms * 1e6));
+  sys.nanosleep(Math.floor(ns / 1e9), ns % 1e9);
+}
+
+export function sleepAsync(ms: number): Promise<void> {
+  const ns = Math.max(0, Math.round(ms * 1e6));
+  return sysAsync.nanosleep(Math.floor(ns / 1e9), ns % 1e9);
+}
+
+/** Ends the process now with an exit code; never returns. */
+export function exit(code = 0): never {
+  return sys.exit(code);
+}
+
+/** A console whose output goes through the kernel: log/info/debug to fd 1, warn/error to fd 2. */
+export const console = Object.freeze({
+  log: print,
+  info: print,
+  debug: print,
+  warn: eprint,
+  error: eprint,
+});

@@ -1,0 +1,186 @@
+// The raw syscall trap: the only code on the process side that touches the channel (abi/layout.ts).
+// It runs inside the sandbox. Protocol: userland fills the frame, stores STATE_REQUEST and notifies; the kernel
+// answers with STATE_REPLY (or STATE_DEAD when the process is gone) and notifies. Plain stores before the
+// Atomics.store of kState are visible to the side that Atomics.loads the new state (the state word is the
+// synchronisation point both ways), so only that word needs Atomics.
+
+import {
+  ARG_SLOTS, kArgc, kArgsByte, kErrno, kNr, kPayloadByte, kPayloadLen, kReplyLen, kRet0Byte, kSeq, kSignals, kSpin,
+  kState, PAYLOAD_MAX, STATE_DEAD, STATE_REQUEST,
+} from '../abi/layout.js';
+import { errnoName, strerror } from '../abi/errno.js';
+
+/** A failed syscall, as userland sees it: the errno number, its POSIX name, and which call failed. */
+export class SysError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  readonly syscall: string;
+  constructor(errno: number, syscall: string) {
+    const code = errnoName(errno) ?? `E${errno}`;
+    super(`${syscall}: ${code} (${strerror(errno)})`);
+    this.name = 'SysError';
+    this.errno = errno;
+    this.code = code;
+    this.syscall = syscall;
+  }
+}
+
+/** Thrown through the program's stack once the process has exited or been killed; the start routine catches it. */
+export class ExitUnwind {
+  readonly reason = 'process exited';
+}
+
+/** Reads a call's result out of the reply; runs before any signal handler can reuse the channel. */
+export type Decode = (t: Trap) => unknown;
+
+interface Queued {
+  nr: number;
+  name: string;
+  marshal: (t: Trap) => void;
+  decode: Decode;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Trap {
+  readonly i32: Int32Array;
+  /** Argument slots 0..5, then ret0 and ret1 (indices 6 and 7). */
+  readonly f64: Float64Array;
+  /** The payload area, for the frame being built or the reply just read (valid until the next call). */
+  readonly payload: Uint8Array;
+  argc = 0;
+  payloadLen = 0;
+  replyLen = 0;
+  dead = false;
+  onSignals: (mask: number) => void = () => {};
+  private spin = 0;
+  private seq = 0;
+  private inflight: Queued | null = null;
+  private readonly queue: Queued[] = [];
+
+  constructor(sab: SharedArrayBuffer) {
+    this.i32 = new Int32Array(sab, 0, kArgsByte / 4);
+    this.f64 = new Float64Array(sab, kArgsByte, ARG_SLOTS + 2);
+    this.payload = new Uint8Array(sab, kPayloadByte, PAYLOAD_MAX);
+  }
+
+  get ret0(): number {
+    return this.f64[(kRet0Byte - kArgsByte) / 8]!;
+  }
+  get ret1(): number {
+    return this.f64[(kRet0Byte - kArgsByte) / 8 + 1]!;
+  }
+
+  /** Issues a call whose frame `marshal` writes, parks the thread until the reply, and returns `decode`'s value. */
+  callSync(nr: number, name: string, marshal: (t: Trap) => void, decode: Decode): unknown {
+    if (this.dead) throw new ExitUnwind();
+    // One call in flight per process: finish an outstanding async call first, its promise settles later.
+    if (this.inflight !== null) this.finishInflightSync();
+    marshal(this);
+    this.send(nr);
+    let st = Atomics.load(this.i32, kState);
+    for (let k = this.spin; st === STATE_REQUEST && k > 0; k--) st = Atomics.load(this.i32, kState);
+    while (st === STATE_REQUEST) {
+      Atomics.wait(this.i32, kState, STATE_REQUEST);
+      st = Atomics.load(this.i32, kState);
+    }
+    const value = this.receive(st, name, decode);
+    this.pump();
+    return value;
+  }
+
+  /** The same call without blocking the thread: queued behind any call already in flight. */
+  callAsync(nr: number, name: string, marshal: (t: Trap) => void, decode: Decode): Promise<unknown> {
+    if (this.dead) return Promise.reject(new ExitUnwind());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ nr, name, marshal, decode, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private send(nr: number): void {
+    const i32 = this.i32;
+    i32[kNr] = nr;
+    i32[kArgc] = this.argc;
+    i32[kPayloadLen] = this.payloadLen;
+    i32[kSeq] = ++this.seq;
+    Atomics.store(i32, kState, STATE_REQUEST);
+    Atomics.notify(i32, kState, 1);
+  }
+
+  /** Reads the reply, runs handlers of signals delivered with it, then returns the value or throws. */
+  private receive(st: number, name: string, decode: Decode): unknown {
+    if (st === STATE_DEAD) {
+      this.dead = true;
+      throw new ExitUnwind();
+    }
+    const errno = this.i32[kErrno]!;
+    this.replyLen = this.i32[kReplyLen]!;
+    this.spin = this.i32[kSpin]!;
+    const signals = this.i32[kSignals]!;
+    let value: unknown;
+    let failure: SysError | null = null;
+    if (errno !== 0) failure = new SysError(errno, name);
+    else value = decode(this);
+    if (signals !== 0) this.onSignals(signals);
+    if (failure !== null) throw failure;
+    return value;
+  }
+
+  private finishInflightSync(): void {
+    const q = this.inflight!;
+    let st = Atomics.load(this.i32, kState);
+    while (st === STATE_REQUEST) {
+      Atomics.wait(this.i32, kState, STATE_REQUEST);
+      st = Atomics.load(this.i32, kState);
+    }
+    this.inflight = null;
+    this.settle(q, st);
+  }
+
+  private settle(q: Queued, st: number): void {
+    try {
+      q.resolve(this.receive(st, q.name, q.decode));
+    } catch (e: unknown) {
+      q.reject(e);
+      if (this.dead) this.failQueued();
+    }
+  }
+
+  private failQueued(): void {
+    for (const q of this.queue.splice(0)) q.reject(new ExitUnwind());
+  }
+
+  /** Starts the next queued async call if the channel is free. */
+  private pump(): void {
+    if (this.inflight !== null || this.queue.length === 0) return;
+    if (this.dead) return this.failQueued();
+    const q = this.queue.shift()!;
+    try {
+      q.marshal(this);
+    } catch (e: unknown) {
+      q.reject(e);
+      return this.pump();
+    }
+    this.inflight = q;
+    this.send(q.nr);
+    this.awaitReply(q, this.spin);
+  }
+
+  private awaitReply(q: Queued, spin: number): void {
+    let st = Atomics.load(this.i32, kState);
+    for (let k = spin; st === STATE_REQUEST && k > 0; k--) st = Atomics.load(this.i32, kState);
+    if (st !== STATE_REQUEST) {
+      this.inflight = null;
+      this.settle(q, st);
+      return this.pump();
+    }
+    const w = Atomics.waitAsync(this.i32, kState, STATE_REQUEST);
+    // A sync call may finish this call first (finishInflightSync); then the wake-up has nothing left to do.
+    const again = (): void => {
+      if (this.inflight === q) this.awaitReply(q, 0);
+    };
+    if (w.async) void w.value.then(again);
+    else again();
+  }
+}
