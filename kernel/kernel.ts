@@ -84,14 +84,13 @@ export class KernelCore implements Waker {
   }
 
   /**
-   * Creates a process as a child of `parent`. `stdio[i]` is the open file for descriptor i (or undefined).
+   * Creates a process as a child of `parent`. `files[i]` is the open file for descriptor i (or undefined).
    * Returns the process, or -errno. Its resources are registered in acquisition order: the worker first.
    */
   createProcess(
     parent: Proc, program: string, argv: readonly string[], env: Readonly<Record<string, string>>,
     files: readonly (OpenFile | undefined)[],
   ): Proc | number {
-    if (this.stopping) return -ERRNO.EAGAIN.no;
     let file: string;
     try {
       file = this.resolveProgram(program);
@@ -99,6 +98,27 @@ export class KernelCore implements Waker {
     } catch {
       return -ERRNO.ENOENT.no;
     }
+    return this.newProc(parent, file, argv, env, files, true);
+  }
+
+  /**
+   * For harnesses (tests, fuzzers, benchmarks): a process with no worker and no program, whose channel the
+   * caller drives by writing frames and calling serve(). Everything else about it is real.
+   */
+  attachLocal(name = 'local', parent: Proc = this.init, files: readonly (OpenFile | undefined)[] = []): Proc | number {
+    return this.newProc(parent, name, [name], {}, files, false);
+  }
+
+  /** Runs the request pending on a local process's channel now, instead of on the channel's wake-up. */
+  serve(p: Proc): void {
+    if (p.channel.pending) this.onRequest(p);
+  }
+
+  private newProc(
+    parent: Proc, file: string, argv: readonly string[], env: Readonly<Record<string, string>>,
+    files: readonly (OpenFile | undefined)[], worker: boolean,
+  ): Proc | number {
+    if (this.stopping) return -ERRNO.EAGAIN.no;
     if (this.procs.size > this.params.maxProcs) return -ERRNO.EAGAIN.no;
     const pid = this.allocPid();
     if (pid < 0) return pid;
@@ -106,14 +126,19 @@ export class KernelCore implements Waker {
     child.env = { ...env };
     this.procs.set(pid, child);
     parent.children.add(child);
-    const running = this.host.start({
-      channel: child.channel.sab, path: file, argv: JSON.stringify(argv), env: JSON.stringify(env),
-    });
-    child.resources.acquire('worker', `worker thread of pid ${pid}`, () => this.releaseWorker(child, running));
-    running.done.then(
-      () => this.workerDone(child, null),
-      (e: unknown) => this.workerDone(child, e),
-    );
+    if (worker) {
+      const running = this.host.start({
+        channel: child.channel.sab, path: file, argv: JSON.stringify(argv), env: JSON.stringify(env),
+      });
+      child.resources.acquire('worker', `worker thread of pid ${pid}`, () => this.releaseWorker(child, running));
+      running.done.then(
+        () => this.workerDone(child, null),
+        (e: unknown) => this.workerDone(child, e),
+      );
+    } else {
+      child.local = true;
+      child.resources.acquire('worker', `local channel of pid ${pid}`, () => child.channel.close());
+    }
     files.forEach((f, fd) => {
       if (f !== undefined) child.fds.install(f, fd);
     });
@@ -121,7 +146,7 @@ export class KernelCore implements Waker {
       parent.resources.acquire('child', `child pid ${pid}`, () => this.orphan(child));
     }
     this.events.emit({ kind: 'spawn', pid, ppid: parent.pid, path: file });
-    child.channel.arm();
+    if (worker) child.channel.arm();
     return child;
   }
 
@@ -178,7 +203,7 @@ export class KernelCore implements Waker {
       }
       this.answer(p, now);
       // While a physical core is free, the next request of this process is likely microseconds away.
-      if (!this.coreFree() || !p.channel.spin(this.params.kernelSpinPolls)) return p.channel.arm();
+      if (p.local || !this.coreFree() || !p.channel.spin(this.params.kernelSpinPolls)) return this.listen(p);
       now = this.nowNs();
     }
   }
@@ -189,7 +214,12 @@ export class KernelCore implements Waker {
     this.transition(p, 'running');
     p.sched.sliceStart = now;
     this.answer(p, now);
-    p.channel.arm();
+    this.listen(p);
+  }
+
+  /** Watches p's channel for its next request (a local process's harness calls serve instead). */
+  private listen(p: Proc): void {
+    if (!p.local) p.channel.arm();
   }
 
   private setResult(p: Proc, r: number): void {

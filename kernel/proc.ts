@@ -98,6 +98,8 @@ export class Proc {
   /** How the process ended, once it has. */
   exitHow: 'exit' | 'signal' | 'crash' | null = null;
   env: Readonly<Record<string, string>> = {};
+  /** A harness drives this process's channel from the kernel's own thread: spinning for it could never pay. */
+  local = false;
   readonly sched: SchedEntity = {
     vruntime: 0, runtimeNs: 0, waitNs: 0, weight: 1024, nice: 0, since: 0,
     switchesVoluntary: 0, switchesInvoluntary: 0, heapIndex: -1, enqueueSeq: 0, sliceStart: 0, cpu: -1,
