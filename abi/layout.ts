@@ -18,6 +18,12 @@ export const kSpin = 7; // reply: how many polls userland may spin before sleepi
 export const kSeq = 8; // request sequence number, for traces
 export const kLife = 9; // 0 while the process lives, 1 once it is gone; only the loader waits on it (never kState,
 //                         so a wake meant for the process's own wait is never taken by the loader)
+// Each side announces that it is about to sleep on kState; the other side notifies only then. Both sides store
+// their own flag, then re-load kState before sleeping, while the waker stores kState, then loads the flag: with
+// sequentially consistent atomics one of the two always sees the other, so no wake-up is lost, and the
+// Atomics.notify (a lock and a list walk in V8) is skipped on every call answered while the other side spins.
+export const kUserWaiting = 10;
+export const kKernelWaiting = 11;
 export const kInt32Words = 16;
 
 /** Channel states. Userland owns the channel in IDLE and REPLY, the kernel in REQUEST. */

@@ -4,7 +4,8 @@
 // well under 1 µs).
 
 import {
-  ARG_SLOTS, CHANNEL_BYTES, kArgsByte, kErrno, kInt32Words, kLife, kPayloadByte, kReplyLen, kSignals, kSpin, kState,
+  ARG_SLOTS, CHANNEL_BYTES, kArgsByte, kErrno, kInt32Words, kKernelWaiting, kLife, kPayloadByte, kReplyLen, kSignals,
+  kSpin, kState, kUserWaiting,
   PAYLOAD_MAX, STATE_DEAD, STATE_REPLY, STATE_REQUEST,
 } from '../abi/layout.js';
 
@@ -21,6 +22,7 @@ export class Channel {
   private closed = false;
   private readonly wake = (): void => {
     this.armed = false;
+    Atomics.store(this.i32, kKernelWaiting, 0);
     if (this.closed) return;
     if (Atomics.load(this.i32, kState) === STATE_REQUEST) this.onRequest();
     else this.arm();
@@ -36,6 +38,7 @@ export class Channel {
   arm(): void {
     if (this.armed || this.closed) return;
     this.armed = true;
+    Atomics.store(this.i32, kKernelWaiting, 1);
     const st = Atomics.load(this.i32, kState);
     if (st === STATE_REQUEST) {
       queueMicrotask(this.wake);
@@ -53,7 +56,7 @@ export class Channel {
     return false;
   }
 
-  /** Hands the channel back to userland with an answer. Both sides notify all waiters: wakes are re-checked. */
+  /** Hands the channel back to userland with an answer, waking it only if it said it sleeps (kUserWaiting). */
   reply(errno: number, ret0: number, replyLen: number, signals: number, spin: number): void {
     const i32 = this.i32;
     i32[kErrno] = errno;
@@ -62,7 +65,7 @@ export class Channel {
     i32[kSpin] = spin;
     this.f64[RET0] = ret0;
     Atomics.store(i32, kState, STATE_REPLY);
-    Atomics.notify(i32, kState);
+    if (Atomics.load(i32, kUserWaiting) !== 0) Atomics.notify(i32, kState);
   }
 
   /** The process is gone: unwind userland, release the loader, and stop watching. */

@@ -9,7 +9,7 @@ import {
   ERRNO, PAYLOAD_MAX, SIG_CATCH, SIG_DFL, SIG_IGN, SYSCALLS, slotCount, type AsyncSys, type Ret, type SyncSys,
   type SyscallDef,
 } from '../abi/index.js';
-import { SysError, Trap, type Decode } from './trap.js';
+import { SysError, Trap, type Decode, type Stub } from './trap.js';
 
 export * from '../abi/index.js';
 export { SysError } from './trap.js';
@@ -87,23 +87,22 @@ function decoderFor(r: Ret): Decode {
   }
 }
 
-function build<T>(make: (def: SyscallDef, slots: number, decode: Decode) => unknown): T {
+const STUBS: readonly Stub[] = (SYSCALLS as readonly SyscallDef[]).map((def) => {
+  const slots = slotCount(def);
+  return { nr: def.nr, name: def.name, marshal: (t, args) => marshal(t, def, slots, args), decode: decoderFor(def.ret) };
+});
+
+function build<T>(make: (stub: Stub) => unknown): T {
   const out: Record<string, unknown> = {};
-  for (const def of SYSCALLS as readonly SyscallDef[]) out[def.name] = make(def, slotCount(def), decoderFor(def.ret));
+  for (const stub of STUBS) out[stub.name] = make(stub);
   return Object.freeze(out) as T;
 }
 
 /** Syscalls that park the calling thread until the kernel answers. Failures throw SysError. */
-export const sys: SyncSys = build<SyncSys>((def, slots, decode) => {
-  const { nr, name } = def;
-  return (...args: unknown[]) => trap().callSync(nr, name, (t) => marshal(t, def, slots, args), decode);
-});
+export const sys: SyncSys = build<SyncSys>((stub) => (...args: unknown[]) => trap().callSync(stub, args));
 
 /** The same syscalls, answered through promises so the thread stays free; one call is in flight at a time. */
-export const sysAsync: AsyncSys = build<AsyncSys>((def, slots, decode) => {
-  const { nr, name } = def;
-  return (...args: unknown[]) => trap().callAsync(nr, name, (t) => marshal(t, def, slots, args), decode);
-});
+export const sysAsync: AsyncSys = build<AsyncSys>((stub) => (...args: unknown[]) => trap().callAsync(stub, args));
 
 // ---- signals ----------------------------------------------------------------------------------------------------
 

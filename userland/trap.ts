@@ -5,8 +5,8 @@
 // synchronisation point both ways), so only that word needs Atomics.
 
 import {
-  ARG_SLOTS, kArgc, kArgsByte, kErrno, kNr, kPayloadByte, kPayloadLen, kReplyLen, kRet0Byte, kSeq, kSignals, kSpin,
-  kState, PAYLOAD_MAX, STATE_DEAD, STATE_REQUEST,
+  ARG_SLOTS, kArgc, kArgsByte, kErrno, kKernelWaiting, kNr, kPayloadByte, kPayloadLen, kReplyLen, kRet0Byte, kSeq,
+  kSignals, kSpin, kState, kUserWaiting, PAYLOAD_MAX, STATE_DEAD, STATE_REQUEST,
 } from '../abi/layout.js';
 import { errnoName, strerror } from '../abi/errno.js';
 
@@ -33,13 +33,20 @@ export class ExitUnwind {
 /** Reads a call's result out of the reply; runs before any signal handler can reuse the channel. */
 export type Decode = (t: Trap) => unknown;
 
+/** One syscall as the trap sees it, built once per syscall by the SDK (so a call allocates no closure). */
+export interface Stub {
+  readonly nr: number;
+  readonly name: string;
+  /** Fills the frame's slots and payload from the caller's arguments. */
+  readonly marshal: (t: Trap, args: readonly unknown[]) => void;
+  readonly decode: Decode;
+}
+
 interface Queued {
-  nr: number;
-  name: string;
-  marshal: (t: Trap) => void;
-  decode: Decode;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
+  readonly stub: Stub;
+  readonly args: readonly unknown[];
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
 }
 
 export class Trap {
@@ -71,29 +78,23 @@ export class Trap {
     return this.f64[(kRet0Byte - kArgsByte) / 8 + 1]!;
   }
 
-  /** Issues a call whose frame `marshal` writes, parks the thread until the reply, and returns `decode`'s value. */
-  callSync(nr: number, name: string, marshal: (t: Trap) => void, decode: Decode): unknown {
+  /** Issues a call, parks the thread until the reply, and returns the stub's decoded value (or throws SysError). */
+  callSync(stub: Stub, args: readonly unknown[]): unknown {
     if (this.dead) throw new ExitUnwind();
     // One call in flight per process: finish an outstanding async call first, its promise settles later.
     if (this.inflight !== null) this.finishInflightSync();
-    marshal(this);
-    this.send(nr);
-    let st = Atomics.load(this.i32, kState);
-    for (let k = this.spin; st === STATE_REQUEST && k > 0; k--) st = Atomics.load(this.i32, kState);
-    while (st === STATE_REQUEST) {
-      Atomics.wait(this.i32, kState, STATE_REQUEST);
-      st = Atomics.load(this.i32, kState);
-    }
-    const value = this.receive(st, name, decode);
-    this.pump();
+    stub.marshal(this, args);
+    this.send(stub.nr);
+    const value = this.receive(this.waitSync(this.spin), stub.name, stub.decode);
+    if (this.queue.length !== 0) this.pump();
     return value;
   }
 
   /** The same call without blocking the thread: queued behind any call already in flight. */
-  callAsync(nr: number, name: string, marshal: (t: Trap) => void, decode: Decode): Promise<unknown> {
+  callAsync(stub: Stub, args: readonly unknown[]): Promise<unknown> {
     if (this.dead) return Promise.reject(new ExitUnwind());
     return new Promise((resolve, reject) => {
-      this.queue.push({ nr, name, marshal, decode, resolve, reject });
+      this.queue.push({ stub, args, resolve, reject });
       this.pump();
     });
   }
@@ -105,7 +106,22 @@ export class Trap {
     i32[kPayloadLen] = this.payloadLen;
     i32[kSeq] = ++this.seq;
     Atomics.store(i32, kState, STATE_REQUEST);
-    Atomics.notify(i32, kState, 1);
+    if (Atomics.load(i32, kKernelWaiting) !== 0) Atomics.notify(i32, kState);
+  }
+
+  /** Spins up to `spin` polls (the kernel's hint: 0 when no core is free), then sleeps until the reply. */
+  private waitSync(spin: number): number {
+    const i32 = this.i32;
+    let st = Atomics.load(i32, kState);
+    for (let k = spin; st === STATE_REQUEST && k > 0; k--) st = Atomics.load(i32, kState);
+    while (st === STATE_REQUEST) {
+      // Announce the sleep, then look again: the kernel stores the reply before it reads this flag.
+      Atomics.store(i32, kUserWaiting, 1);
+      if (Atomics.load(i32, kState) === STATE_REQUEST) Atomics.wait(i32, kState, STATE_REQUEST);
+      Atomics.store(i32, kUserWaiting, 0);
+      st = Atomics.load(i32, kState);
+    }
+    return st;
   }
 
   /** Reads the reply, runs handlers of signals delivered with it, then returns the value or throws. */
@@ -129,18 +145,15 @@ export class Trap {
 
   private finishInflightSync(): void {
     const q = this.inflight!;
-    let st = Atomics.load(this.i32, kState);
-    while (st === STATE_REQUEST) {
-      Atomics.wait(this.i32, kState, STATE_REQUEST);
-      st = Atomics.load(this.i32, kState);
-    }
+    const st = this.waitSync(0);
     this.inflight = null;
+    Atomics.store(this.i32, kUserWaiting, 0);
     this.settle(q, st);
   }
 
   private settle(q: Queued, st: number): void {
     try {
-      q.resolve(this.receive(st, q.name, q.decode));
+      q.resolve(this.receive(st, q.stub.name, q.stub.decode));
     } catch (e: unknown) {
       q.reject(e);
       if (this.dead) this.failQueued();
@@ -157,20 +170,25 @@ export class Trap {
     if (this.dead) return this.failQueued();
     const q = this.queue.shift()!;
     try {
-      q.marshal(this);
+      q.stub.marshal(this, q.args);
     } catch (e: unknown) {
       q.reject(e);
       return this.pump();
     }
     this.inflight = q;
-    this.send(q.nr);
+    this.send(q.stub.nr);
     this.awaitReply(q, this.spin);
   }
 
   private awaitReply(q: Queued, spin: number): void {
     let st = Atomics.load(this.i32, kState);
     for (let k = spin; st === STATE_REQUEST && k > 0; k--) st = Atomics.load(this.i32, kState);
+    if (st === STATE_REQUEST) {
+      Atomics.store(this.i32, kUserWaiting, 1);
+      st = Atomics.load(this.i32, kState);
+    }
     if (st !== STATE_REQUEST) {
+      Atomics.store(this.i32, kUserWaiting, 0);
       this.inflight = null;
       this.settle(q, st);
       return this.pump();
