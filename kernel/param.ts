@@ -19,7 +19,7 @@ export const PARAM = {
   /** Polls the kernel spins for the next request of the process it just answered, when a core is free. */
   kernelSpinPolls: 2000,
   /** Worker threads kept warm (piscina minThreads), and how long an idle extra one lives. */
-  warmWorkers: 2,
+  warmWorkers: 4,
   workerIdleMs: 30_000,
   /** Simulated physical memory (issue 4 accounts IPC and mappings against it). */
   memBytes: 256 * 1024 * 1024,

@@ -10,7 +10,6 @@
 
 import vm from 'node:vm';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { kLife } from '../abi/layout.js';
@@ -31,64 +30,83 @@ interface Crt0 {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SDK = path.join(here, 'sdk.js');
-const CRT0 = path.join(here, 'crt0.js');
-const MSGPACK = path.join(path.dirname(createRequire(import.meta.url).resolve('@msgpack/msgpack/package.json')), 'dist.esm', 'index.mjs');
-const SANDBOX_SPECIFIERS = new Set(['agentix/userland']);
+/** The SDK, crt0, the ABI and msgpack in one module (scripts/bundle-runtime.mjs). */
+const RUNTIME = path.join(here, 'runtime.bundle.js');
+const SDK_SPECIFIER = 'agentix/userland';
 
-const DIST = path.dirname(here);
-const MSGPACK_DIR = path.dirname(MSGPACK);
-const ours = (file: string): boolean => file.startsWith(DIST) || file.startsWith(MSGPACK_DIR);
+/** The runtime's source and V8 code cache, read once per worker; programs are read afresh at each exec. */
+const runtimeSource = readFileSync(RUNTIME, 'utf8');
+let runtimeCode: Buffer | undefined;
 
-/** Our own modules are read once per worker; a program is read afresh at each exec, as a binary would be. */
-const sourceCache = new Map<string, string>();
-function source(file: string): string {
-  let text = sourceCache.get(file);
-  if (text === undefined) {
-    text = readFileSync(file, 'utf8');
-    if (ours(file)) sourceCache.set(file, text);
-  }
-  return text;
-}
-
-class Sandbox {
+export class Sandbox {
   readonly context: vm.Context;
   readonly modules = new Map<string, vm.SourceTextModule>();
   readonly ContextError: ErrorConstructor;
   crt0!: Crt0;
+  private sdk!: vm.SyntheticModule;
 
   constructor() {
     this.context = vm.createContext({}, { name: 'agentix-process', codeGeneration: { strings: true, wasm: true } });
     this.ContextError = vm.runInContext('Error', this.context) as ErrorConstructor;
   }
 
+  /** Evaluates the runtime and exposes its SDK part as 'agentix/userland'; crt0 stays the loader's. */
+  async prepare(): Promise<this> {
+    const runtime = new vm.SourceTextModule(runtimeSource, {
+      context: this.context,
+      identifier: pathToFileURL(RUNTIME).href,
+      ...(runtimeCode === undefined ? {} : { cachedData: runtimeCode }),
+    });
+    // The cache can only be taken before evaluation; taken once, it serves every later sandbox of this worker.
+    runtimeCode ??= (runtime as unknown as { createCachedData(): Buffer }).createCachedData();
+    await runtime.link(() => {
+      throw new Error('the runtime bundle has no imports');
+    });
+    await runtime.evaluate();
+    const ns = runtime.namespace as Record<string, unknown>;
+    const crt0 = ns.__crt0 as Record<string, unknown>;
+    this.crt0 = { attach: crt0.attach, boot: crt0.boot, start: crt0.start, fail: crt0.fail } as Crt0;
+    const names = Object.keys(ns).filter((n) => n !== '__crt0');
+    this.sdk = new vm.SyntheticModule(
+      names,
+      function (this: vm.SyntheticModule) {
+        for (const n of names) this.setExport(n, ns[n]);
+      },
+      { context: this.context, identifier: SDK_SPECIFIER },
+    );
+    await this.sdk.link(() => {
+      throw new Error('the SDK module has no imports');
+    });
+    await this.sdk.evaluate();
+    return this;
+  }
+
   /** Resolves an import the way the sandbox allows, or throws an error built in the context. */
-  resolve(specifier: string, from: string): string {
-    if (SANDBOX_SPECIFIERS.has(specifier)) return SDK;
-    if (specifier === '@msgpack/msgpack' && ours(from)) return MSGPACK;
+  private resolve(specifier: string, from: string): vm.Module {
+    if (specifier === SDK_SPECIFIER) return this.sdk;
     if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/') || specifier.startsWith('file:')) {
       const file = specifier.startsWith('file:') ? fileURLToPath(specifier) : path.resolve(path.dirname(from), specifier);
-      if (/\.(m?js)$/.test(file)) return file;
+      if (/\.(m?js)$/.test(file)) return this.module(file);
       throw new this.ContextError(`Cannot import '${specifier}': only .js and .mjs modules load in an Agentix process`);
     }
     throw new this.ContextError(
-      `Cannot import '${specifier}': an Agentix process can import only 'agentix/userland' and its own .js files`,
+      `Cannot import '${specifier}': an Agentix process can import only '${SDK_SPECIFIER}' and its own .js files`,
     );
   }
 
-  module(file: string): vm.SourceTextModule {
+  private module(file: string): vm.SourceTextModule {
     let m = this.modules.get(file);
     if (m !== undefined) return m;
     let text: string;
     try {
-      text = source(file);
+      text = readFileSync(file, 'utf8');
     } catch {
       throw new this.ContextError(`Cannot find module '${file}'`);
     }
     m = new vm.SourceTextModule(text, {
       context: this.context,
       identifier: pathToFileURL(file).href,
-      importModuleDynamically: ((specifier: string) => this.load(this.resolve(specifier, file))) as never,
+      importModuleDynamically: ((specifier: string) => this.loaded(this.resolve(specifier, file))) as never,
       // A string is all that crosses: import.meta itself is the context's object.
       initializeImportMeta: (meta) => {
         meta.url = pathToFileURL(file).href;
@@ -98,20 +116,17 @@ class Sandbox {
     return m;
   }
 
-  async load(file: string): Promise<vm.SourceTextModule> {
-    const m = this.module(file);
+  private async loaded(m: vm.Module): Promise<vm.Module> {
     if (m.status === 'unlinked') {
-      await m.link((specifier, referencing) => this.module(this.resolve(specifier, fileURLToPath(referencing.identifier))));
+      await m.link((specifier, referencing) => this.resolve(specifier, fileURLToPath(referencing.identifier)));
     }
     if (m.status === 'linked') await m.evaluate();
     return m;
   }
 
-  async prepare(): Promise<this> {
-    const crt0 = await this.load(CRT0);
-    const ns = crt0.namespace as Record<string, unknown>;
-    this.crt0 = { attach: ns.attach, boot: ns.boot, start: ns.start, fail: ns.fail } as Crt0;
-    return this;
+  /** Loads and evaluates a program file (its top-level code runs now). */
+  async load(file: string): Promise<vm.Module> {
+    return this.loaded(this.module(file));
   }
 }
 
@@ -133,7 +148,7 @@ async function runProcess(task: ProcessTask): Promise<void> {
   crt0.attach(channel);
   try {
     crt0.boot();
-    let program: vm.SourceTextModule | undefined;
+    let program: vm.Module | undefined;
     try {
       program = await sandbox.load(path.resolve(task.path));
     } catch (e: unknown) {
@@ -152,7 +167,10 @@ async function runProcess(task: ProcessTask): Promise<void> {
     if (!w.async) break;
     await w.value;
   }
+  // Prepare the next process's sandbox before handing the worker back, so piscina gives the next spawn a worker
+  // whose sandbox is ready (an idle one) rather than this one mid-preparation.
   next = new Sandbox().prepare();
+  await next;
 }
 
 export default next.then(() => runProcess);
