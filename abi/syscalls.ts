@@ -7,6 +7,17 @@ import { bytes, fd, flags, int, pid, record, ret, s, signal, type SyscallDef } f
 /** waitpid options. */
 export const WNOHANG = 1;
 
+/** Scheduling policies (Linux numbers; SCHED_BATCH and SCHED_DEADLINE are not implemented). */
+export const SCHED_OTHER = 0;
+export const SCHED_FIFO = 1;
+export const SCHED_RR = 2;
+export const SCHED_IDLE = 5;
+/** getpriority / setpriority: only single processes (no process groups or users). */
+export const PRIO_PROCESS = 0;
+/** getrusage */
+export const RUSAGE_SELF = 0;
+export const RUSAGE_CHILDREN = -1;
+
 /** Clocks for clock_gettime. */
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
@@ -19,9 +30,27 @@ export const SpawnRequest = s.record(
     env: s.dict(s.str(PATH_MAX), ENV_MAX, ENV_KEY_MAX),
     /** fds[i] is the parent's descriptor that becomes the child's descriptor i; -1 leaves i closed. Default [0, 1, 2]. */
     fds: s.list(s.int(-1, OPEN_MAX - 1), OPEN_MAX),
+    /** Scheduling: default the parent's. A lower nice or a real-time policy needs the parent to be privileged. */
+    nice: s.int(-20, 19),
+    policy: s.int(0, 5),
+    rtPriority: s.int(0, 99),
+    /** Let the child raise priorities and enter the real-time class; only a privileged parent can grant it. */
+    privileged: s.bool(),
+    /** RLIMIT_CPU in milliseconds of CPU time: SIGXCPU when reached, SIGKILL a grace period later. */
+    cpuLimitMs: s.int(1, 0x7fffffff),
   },
-  ['argv', 'env', 'fds'],
+  ['argv', 'env', 'fds', 'nice', 'policy', 'rtPriority', 'privileged', 'cpuLimitMs'],
 );
+
+export const Rusage = s.record({
+  /** CPU time used, in nanoseconds (user code; the kernel's share is not split out). */
+  cpuNs: s.int(0, Number.MAX_SAFE_INTEGER),
+  /** Time spent runnable but waiting for a virtual CPU. */
+  waitNs: s.int(0, Number.MAX_SAFE_INTEGER),
+  /** Context switches: voluntary (blocked or yielded) and involuntary (preempted). */
+  nvcsw: s.int(0, Number.MAX_SAFE_INTEGER),
+  nivcsw: s.int(0, Number.MAX_SAFE_INTEGER),
+});
 
 export const SYSCALLS = [
   {
@@ -70,6 +99,37 @@ export const SYSCALLS = [
   {
     nr: 30, name: 'sched_yield', family: 'sched', args: [], ret: ret.void, errnos: [], blocking: false,
     doc: 'Gives up the virtual CPU; the caller runs again when the scheduler next picks it.',
+  },
+  {
+    nr: 31, name: 'nice', family: 'sched', args: [int('inc', -40, 40)], ret: ret.void,
+    errnos: ['EPERM'], blocking: false,
+    doc: 'Adds inc to the caller\'s nice value (clamped to -20..19); lowering it needs privilege.',
+  },
+  {
+    nr: 32, name: 'getpriority', family: 'sched', args: [int('which', 0, 0), int('who', 0, PID_MAX)],
+    ret: ret.int('prio'), errnos: ['ESRCH'], blocking: false,
+    doc: 'Returns 20 - nice (1..40) of process who (0: the caller), as Linux\'s system call does.',
+  },
+  {
+    nr: 33, name: 'setpriority', family: 'sched', args: [int('which', 0, 0), int('who', 0, PID_MAX), int('nice', -20, 19)],
+    ret: ret.void, errnos: ['ESRCH', 'EACCES', 'EPERM'], blocking: false,
+    doc: 'Sets the nice value of process who (0: the caller); a value below the current one needs privilege.',
+  },
+  {
+    nr: 34, name: 'sched_setscheduler', family: 'sched',
+    args: [int('pid', 0, PID_MAX), int('policy', 0, 5), int('priority', 0, 99)], ret: ret.void,
+    errnos: ['ESRCH', 'EPERM'], blocking: false,
+    doc: 'Sets the policy (SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_IDLE) and real-time priority of pid (0: the caller).',
+  },
+  {
+    nr: 35, name: 'sched_getscheduler', family: 'sched', args: [int('pid', 0, PID_MAX)], ret: ret.int('policy'),
+    errnos: ['ESRCH'], blocking: false,
+    doc: 'Returns the scheduling policy of pid (0: the caller).',
+  },
+  {
+    nr: 36, name: 'getrusage', family: 'sched', args: [int('who', -1, 0)], ret: ret.record(Rusage),
+    errnos: [], blocking: false,
+    doc: 'Returns CPU time, wait time and context switches of the caller (RUSAGE_SELF) or its reaped children (RUSAGE_CHILDREN).',
   },
   {
     nr: 40, name: 'read', family: 'fd', args: [fd('fd'), int('count', 0, SSIZE_MAX)], ret: ret.bytes,

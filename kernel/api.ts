@@ -4,6 +4,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pino, destination, type Logger, type LevelWithSilent } from 'pino';
 import { ERRNO } from '../abi/errno.js';
 import { SIGNALS, signalName, type SignalName } from '../abi/signals.js';
+import { SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR } from '../abi/syscalls.js';
 import { ConsoleIn, ConsoleOut } from './console.js';
 import { AgentixError } from './errors.js';
 import type { OpenFile } from './fd.js';
@@ -24,6 +25,14 @@ export interface KernelOptions {
   minGranularityMs?: number;
   shutdownGraceMs?: number;
   exitGraceMs?: number;
+  /** SCHED_RR slice, the syscall-free stretch the watchdog reports, and RLIMIT_CPU's SIGXCPU-to-SIGKILL grace. */
+  rrSliceMs?: number;
+  watchdogMs?: number;
+  cpuLimitGraceMs?: number;
+  /** One virtual CPU, a virtual clock advanced by a cost model, seeded tie-breaks: the same programs and seed
+   *  give the same schedule, run after run. */
+  deterministic?: boolean;
+  seed?: number;
   logLevel?: LevelWithSilent;
   logger?: Logger;
 }
@@ -38,7 +47,19 @@ export interface SpawnOptions {
   /** Default 'pipe': read handle.stdout (unread output eventually parks the writer, as with a full pipe). */
   stdout?: OutputOption;
   stderr?: OutputOption;
+  /** Scheduling: nice -20..19 (default 0), policy (default 'other'), real-time priority 1..99 for 'fifo'/'rr'. */
+  nice?: number;
+  policy?: PolicyName;
+  rtPriority?: number;
+  /** Lets the process raise priorities and enter the real-time class, and grant that to its children. */
+  privileged?: boolean;
+  /** RLIMIT_CPU: CPU time in ms after which it gets SIGXCPU, then SIGKILL after cpuLimitGraceMs. */
+  cpuLimitMs?: number;
 }
+
+export type PolicyName = 'other' | 'fifo' | 'rr' | 'idle';
+const POLICIES: Record<PolicyName, number> = { other: SCHED_OTHER, fifo: SCHED_FIFO, rr: SCHED_RR, idle: SCHED_IDLE };
+const POLICY_NAMES = new Map<number, PolicyName>(Object.entries(POLICIES).map(([k, v]) => [v, k as PolicyName]));
 
 export interface ExitResult {
   /** The exit code, or null when a signal ended the process. */
@@ -57,6 +78,9 @@ export interface ProcInfo {
   readonly syscall: string;
   readonly waitingFor: string | null;
   readonly cpu: number | null;
+  readonly policy: PolicyName;
+  readonly rtPriority: number;
+  readonly nice: number;
   readonly runtimeMs: number;
   readonly vruntimeMs: number;
   readonly waitMs: number;
@@ -129,7 +153,13 @@ export class Kernel extends KernelCore {
       minGranularityMs: opts.minGranularityMs ?? PARAM.minGranularityMs,
       shutdownGraceMs: opts.shutdownGraceMs ?? PARAM.shutdownGraceMs,
       exitGraceMs: opts.exitGraceMs ?? PARAM.exitGraceMs,
+      rrSliceMs: opts.rrSliceMs ?? PARAM.rrSliceMs,
+      watchdogMs: opts.watchdogMs ?? PARAM.watchdogMs,
+      cpuLimitGraceMs: opts.cpuLimitGraceMs ?? PARAM.cpuLimitGraceMs,
+      deterministic: opts.deterministic ?? PARAM.deterministic,
+      seed: opts.seed ?? PARAM.seed,
     };
+    if (!Number.isInteger(params.seed)) throw new AgentixError('ERR_INVALID_OPTION', `seed: expected an integer, got ${String(params.seed)}`);
     const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', base: null }, destination({ fd: 2, sync: true }));
     return new Kernel(params, log);
   }
@@ -141,12 +171,19 @@ export class Kernel extends KernelCore {
     const [stdoutFile, stdout] = this.output('stdout', opts.stdout ?? 'pipe');
     const [stderrFile, stderr] = this.output('stderr', opts.stderr ?? 'pipe');
     const files: OpenFile[] = [stdinFile, stdoutFile, stderrFile];
-    const r = this.createProcess(this.init, program, [program, ...args], opts.env ?? {}, files);
+    const policy = opts.policy === undefined ? undefined : POLICIES[opts.policy];
+    if (opts.policy !== undefined && policy === undefined) {
+      throw new AgentixError('ERR_INVALID_OPTION', `policy: expected one of ${Object.keys(POLICIES).join(', ')}`);
+    }
+    const r = this.createProcess(this.init, program, [program, ...args], opts.env ?? {}, files, {
+      nice: opts.nice, policy, rtPriority: opts.rtPriority, privileged: opts.privileged, cpuLimitMs: opts.cpuLimitMs,
+    });
     if (typeof r === 'number') {
       for (const f of files) if (f.refs === 0) f.release();
       if (r === -ERRNO.ENOENT.no) throw new AgentixError('ERR_PROGRAM_NOT_FOUND', `cannot run '${program}': no such file (resolved to ${this.resolveProgram(program)})`);
       if (r === -ERRNO.EACCES.no) throw new AgentixError('ERR_PROGRAM_NOT_FOUND', `cannot run '${program}': not a regular file`);
       if (this.stopping) throw new AgentixError('ERR_KERNEL_STOPPED', 'the kernel is shutting down; boot a new one');
+      if (r === -ERRNO.EINVAL.no) throw new AgentixError('ERR_INVALID_OPTION', `cannot run '${program}': nice must be -20..19, and rtPriority 1..99 for 'fifo'/'rr', 0 otherwise`);
       throw new AgentixError('ERR_PROCESS_LIMIT', `cannot run '${program}': ${this.params.maxProcs} processes are alive (raise maxProcs)`);
     }
     return new ProcessHandle(this, r, stdin, stdout, stderr);
@@ -186,6 +223,9 @@ export class Kernel extends KernelCore {
       syscall: p.syscall,
       waitingFor: p.wait?.reason ?? null,
       cpu: p.sched.cpu >= 0 ? p.sched.cpu : null,
+      policy: POLICY_NAMES.get(p.sched.policy) ?? 'other',
+      rtPriority: p.sched.rtPriority,
+      nice: p.sched.nice,
       runtimeMs: p.sched.runtimeNs / 1e6,
       vruntimeMs: p.sched.vruntime / 1e6,
       waitMs: p.sched.waitNs / 1e6,
@@ -211,6 +251,7 @@ export class Kernel extends KernelCore {
     await Promise.race([Promise.all(live.map((p) => this.exited(p))), grace]);
     clearTimeout(timer);
     for (const p of live) this.signal(p, SIGNALS.SIGKILL.no, 0);
+    this.stopTicking();
     await this.host.close();
   }
 

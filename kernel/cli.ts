@@ -30,6 +30,8 @@ SIGINT, SIGTERM and SIGHUP sent to agentix go to the program; a second Ctrl-C se
 Options:
   --cpus N           virtual CPUs (default: this machine's cores)
   --mem SIZE         simulated physical memory, e.g. 256M (default 256M)
+  --deterministic    one virtual CPU and a virtual clock: the same programs and seed give the same schedule
+  --seed S           the seed for deterministic mode's choices (default 0)
   --log-level LEVEL  kernel log level: fatal, error, warn, info, debug, trace, silent (default warn)
   -h, --help         this help
 `;
@@ -42,7 +44,7 @@ Prints every syscall: number, signature, whether it can block, and the errnos it
 
 /** Splits argv at the first positional: options before it are ours, the rest are the program's. */
 function splitAtProgram(args: string[]): [string[], string[]] {
-  const valued = new Set(['--cpus', '--mem', '--log-level']);
+  const valued = new Set(['--cpus', '--mem', '--log-level', '--seed']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') return [args.slice(0, i), args.slice(i + 1)];
@@ -59,6 +61,8 @@ async function run(args: string[]): Promise<number> {
     options: {
       cpus: { type: 'string' },
       mem: { type: 'string' },
+      deterministic: { type: 'boolean' },
+      seed: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -77,6 +81,8 @@ async function run(args: string[]): Promise<number> {
   const kernel = await Kernel.boot({
     ...(cpus === undefined ? {} : { cpus }),
     ...(values.mem === undefined ? {} : { mem: values.mem }),
+    ...(values.deterministic === true ? { deterministic: true } : {}),
+    ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
     logLevel: level as (typeof levels)[number],
   });
   try {

@@ -10,7 +10,14 @@ export type KernelEvent =
   | { readonly kind: 'signal'; readonly pid: number; readonly sig: number; readonly from: number; readonly action: 'term' | 'catch' | 'ignore' }
   | { readonly kind: 'cleanup'; readonly pid: number; readonly resource: string; readonly label: string; readonly order: number; readonly ok: boolean; readonly error?: string }
   | { readonly kind: 'reap'; readonly pid: number; readonly by: number }
-  | { readonly kind: 'kernel_bug'; readonly pid: number; readonly syscall: string; readonly error: string };
+  | { readonly kind: 'kernel_bug'; readonly pid: number; readonly syscall: string; readonly error: string }
+  /** A CPU was given to pid: what it was compared with, so the pick can be explained after the fact. */
+  | {
+      readonly kind: 'sched'; readonly pid: number; readonly cpu: number; readonly cls: 'rt' | 'fair' | 'idle';
+      readonly vruntime: number; readonly minVruntime: number; readonly runnerUp: number | null; readonly runnable: number;
+    }
+  | { readonly kind: 'watchdog'; readonly pid: number; readonly ms: number }
+  | { readonly kind: 'rlimit'; readonly pid: number; readonly resource: 'cpu'; readonly action: 'SIGXCPU' | 'SIGKILL' };
 
 /** How the kernel saw a process end: an exit call (return from main, exit(), an uncaught throw), a fatal signal
  *  (kill, shutdown), or its worker dying under it. */

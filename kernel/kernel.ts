@@ -10,9 +10,12 @@ import type { Logger } from 'pino';
 import { ERRNO } from '../abi/errno.js';
 import { PID_MAX } from '../abi/limits.js';
 import { SIG_CATCH, SIG_IGN, SIGNALS, signalDefault } from '../abi/signals.js';
-import { wstatusExited, wstatusSignaled, type SpawnRequest } from '../abi/syscalls.js';
+import { SCHED_IDLE, SCHED_OTHER, wstatusExited, wstatusSignaled, type SpawnRequest } from '../abi/syscalls.js';
 import type { Infer } from '../abi/types.js';
+import { Encoder } from '@msgpack/msgpack';
+import { PAYLOAD_MAX } from '../abi/layout.js';
 import { Channel, RET1 } from './channel.js';
+import { seededRandom, VirtualClock, WallClock, type Clock } from './clock.js';
 import { EventStream, type ExitHow } from './events.js';
 import { Executor } from './executor.js';
 import { BLOCK, type OpenFile } from './fd.js';
@@ -20,19 +23,30 @@ import { Host, type Running } from './host.js';
 import { HANDLERS } from './syscalls/index.js';
 import { isLegal, Proc, type ExitStatus, type ProcState, type Wait, type Waker } from './proc.js';
 import type { Params } from './param.js';
-import { Scheduler } from './sched.js';
+import { Scheduler, type Pick, type Policy } from './sched.js';
+import { checkPolicy, isRealtime } from './priority.js';
 import { toError } from './errors.js';
 
-const { SIGKILL, SIGCHLD, SIGSEGV } = SIGNALS;
-/** setTimeout's largest delay; longer sleeps are chained. */
-const TIMER_MAX_MS = 0x7fffffff;
+const { SIGKILL, SIGCHLD, SIGSEGV, SIGXCPU } = SIGNALS;
+
+/** Scheduling a spawner asks for; unset fields are inherited from the parent. */
+export interface SpawnSched {
+  nice?: number | undefined;
+  policy?: number | undefined;
+  rtPriority?: number | undefined;
+  privileged?: boolean | undefined;
+  cpuLimitMs?: number | undefined;
+}
 
 export class KernelCore implements Waker {
   readonly events = new EventStream();
   readonly procs = new Map<number, Proc>();
   readonly init: Proc;
-  readonly sched: Scheduler;
+  readonly sched: Scheduler<Proc>;
+  readonly clock: Clock;
   protected readonly host: Host;
+  private readonly encoder = new Encoder();
+  private readonly watchdog: NodeJS.Timeout;
   private readonly executor: Executor<KernelCore>;
   private readonly cores = os.availableParallelism();
   private readonly exitWatchers = new Map<Proc, ((s: ExitStatus) => void)[]>();
@@ -45,7 +59,17 @@ export class KernelCore implements Waker {
     readonly params: Params,
     readonly log: Logger,
   ) {
-    this.sched = new Scheduler(params, (p) => this.dispatch(p));
+    this.clock = params.deterministic
+      ? new VirtualClock({ userNs: params.detUserNs, syscallNs: params.detSyscallNs })
+      : new WallClock();
+    // Deterministic mode: one CPU, so the order of events is the order of syscalls; ties are a seeded choice.
+    this.sched = new Scheduler<Proc>(
+      { ...params, cpus: params.deterministic ? 1 : params.cpus },
+      (pick) => this.dispatch(pick),
+      params.deterministic ? seededRandom(params.seed) : null,
+    );
+    this.watchdog = setInterval(() => this.tick(), params.watchdogTickMs);
+    this.watchdog.unref();
     this.executor = new Executor<KernelCore>(this, HANDLERS, {
       bug: (p, syscall, error) => {
         this.bugs++;
@@ -63,13 +87,13 @@ export class KernelCore implements Waker {
   // ---- time ----
 
   nowNs(): number {
-    return performance.now() * 1e6;
+    return this.clock.nowNs();
   }
   monotonicMs(): number {
-    return performance.now();
+    return this.clock.monotonicMs();
   }
   realtimeMs(): number {
-    return performance.timeOrigin + performance.now();
+    return this.clock.realtimeMs();
   }
 
   lookup(pid: number): Proc | undefined {
@@ -89,7 +113,7 @@ export class KernelCore implements Waker {
    */
   createProcess(
     parent: Proc, program: string, argv: readonly string[], env: Readonly<Record<string, string>>,
-    files: readonly (OpenFile | undefined)[],
+    files: readonly (OpenFile | undefined)[], sched: SpawnSched = {},
   ): Proc | number {
     let file: string;
     try {
@@ -98,7 +122,7 @@ export class KernelCore implements Waker {
     } catch {
       return -ERRNO.ENOENT.no;
     }
-    return this.newProc(parent, file, argv, env, files, true);
+    return this.newProc(parent, file, argv, env, files, true, sched);
   }
 
   /**
@@ -106,7 +130,7 @@ export class KernelCore implements Waker {
    * caller drives by writing frames and calling serve(). Everything else about it is real.
    */
   attachLocal(name = 'local', parent: Proc = this.init, files: readonly (OpenFile | undefined)[] = []): Proc | number {
-    return this.newProc(parent, name, [name], {}, files, false);
+    return this.newProc(parent, name, [name], {}, files, false, {});
   }
 
   /** Runs the request pending on a local process's channel now, instead of on the channel's wake-up. */
@@ -116,14 +140,30 @@ export class KernelCore implements Waker {
 
   private newProc(
     parent: Proc, file: string, argv: readonly string[], env: Readonly<Record<string, string>>,
-    files: readonly (OpenFile | undefined)[], worker: boolean,
+    files: readonly (OpenFile | undefined)[], worker: boolean, sched: SpawnSched,
   ): Proc | number {
     if (this.stopping) return -ERRNO.EAGAIN.no;
+    // Scheduling is inherited, as across fork; raising priority or entering real-time needs privilege.
+    const privileged = parent === this.init ? sched.privileged === true : parent.privileged && sched.privileged !== false;
+    const policy = sched.policy ?? parent.sched.policy;
+    const rtPriority = sched.rtPriority ?? (sched.policy === undefined ? parent.sched.rtPriority : policy === SCHED_OTHER || policy === SCHED_IDLE ? 0 : 1);
+    const nice = sched.nice ?? parent.sched.nice;
+    const e = checkPolicy(policy, rtPriority);
+    if (e !== 0) return -e;
+    if (parent !== this.init && !parent.privileged) {
+      if (sched.privileged === true) return -ERRNO.EPERM.no;
+      if (nice < parent.sched.nice || (isRealtime(policy) && !isRealtime(parent.sched.policy))) return -ERRNO.EPERM.no;
+      if (isRealtime(policy) && rtPriority > parent.sched.rtPriority) return -ERRNO.EPERM.no;
+    }
     if (this.procs.size > this.params.maxProcs) return -ERRNO.EAGAIN.no;
     const pid = this.allocPid();
     if (pid < 0) return pid;
     const child: Proc = new Proc(pid, parent.pid, file, [...argv], new Channel(() => this.onRequest(child)));
     child.env = { ...env };
+    child.privileged = privileged;
+    this.sched.setPolicy(child, policy as Policy, rtPriority, nice);
+    if (sched.cpuLimitMs !== undefined) child.cpuLimitNs = sched.cpuLimitMs * 1e6;
+    else if (parent !== this.init) child.cpuLimitNs = parent.cpuLimitNs;
     this.procs.set(pid, child);
     parent.children.add(child);
     if (worker) {
@@ -147,6 +187,13 @@ export class KernelCore implements Waker {
     }
     this.events.emit({ kind: 'spawn', pid, ppid: parent.pid, path: file });
     if (worker) child.channel.arm();
+    if (this.clock.virtual && worker) {
+      // Deterministic mode: runnable from the moment of its spawn, not of its worker's boot, so the schedule
+      // never depends on how fast a worker starts. If picked before it booted, its CPU waits for the boot.
+      this.transition(child, 'ready');
+      this.sched.enqueue(child, this.nowNs(), 'new');
+      this.reschedule(this.nowNs());
+    }
     return child;
   }
 
@@ -161,7 +208,7 @@ export class KernelCore implements Waker {
       if (f === undefined) return -ERRNO.EBADF.no;
       files[i] = f;
     }
-    const r = this.createProcess(parent, req.path, req.argv ?? [req.path], req.env ?? parent.env, files);
+    const r = this.createProcess(parent, req.path, req.argv ?? [req.path], req.env ?? parent.env, files, req);
     return typeof r === 'number' ? r : r.pid;
   }
 
@@ -177,29 +224,30 @@ export class KernelCore implements Waker {
 
   /** A request arrived on p's channel. Runs it, then answers, parks or preempts p. */
   private onRequest(p: Proc): void {
+    if (!p.booted) return this.boot(p);
     let now = this.nowNs();
     for (;;) {
-      if (!p.alive || p.state === 'blocked' || p.state === 'ready') return;
-      const fresh = p.state === 'new';
-      if (!fresh) this.sched.charge(p, now);
+      if (p.state !== 'running') return;
+      if (this.clock instanceof VirtualClock) {
+        this.clock.chargeSyscall();
+        now = this.nowNs();
+      }
+      this.sched.charge(p, now);
+      p.watchdogReported = false;
+      if (p.sched.runtimeNs >= p.cpuLimitNs && this.overCpuLimit(p)) return;
       const r = this.executor.run(p);
       if (!p.alive) return;
-      if (r === BLOCK) return this.sched.schedule(now);
+      if (r === BLOCK) return this.reschedule(now);
       this.setResult(p, r);
-      if (fresh) {
-        this.transition(p, 'ready');
-        this.sched.enqueue(p, now, 'new');
-        return this.sched.schedule(now);
-      }
-      if (p.yielding || this.sched.shouldPreempt(p, p.sched.sliceStart, now)) {
-        if (p.yielding) p.sched.switchesVoluntary++;
+      if (p.yielding || this.sched.shouldPreempt(p, now)) {
+        const yielded = p.yielding;
+        if (yielded) p.sched.switchesVoluntary++;
         else p.sched.switchesInvoluntary++;
-        const reason = p.yielding ? 'yield' : 'preempt';
         p.yielding = false;
         this.sched.vacate(p);
         this.transition(p, 'ready');
-        this.sched.enqueue(p, now, reason);
-        return this.sched.schedule(now);
+        this.sched.enqueue(p, now, yielded ? 'yield' : 'preempt');
+        return this.reschedule(now);
       }
       this.answer(p, now);
       // While a physical core is free, the next request of this process is likely microseconds away.
@@ -208,13 +256,82 @@ export class KernelCore implements Waker {
     }
   }
 
+  /** The first frame of a process (its boot yield): its worker is ready to run userland code. */
+  private boot(p: Proc): void {
+    p.booted = true;
+    const r = this.executor.run(p);
+    if (!p.alive) return;
+    const now = this.nowNs();
+    if (r === BLOCK) return this.reschedule(now);
+    this.setResult(p, r);
+    if (p.state === 'new') {
+      p.yielding = false;
+      this.transition(p, 'ready');
+      this.sched.enqueue(p, now, 'new');
+      return this.reschedule(now);
+    }
+    // Deterministic mode queued it at spawn: answer now if it already holds its CPU, else at dispatch.
+    if (p.state === 'running') {
+      p.yielding = false;
+      this.answer(p, now);
+      this.listen(p);
+    }
+  }
+
   /** The scheduler gave p a CPU. */
-  private dispatch(p: Proc): void {
+  private dispatch(pick: Pick<Proc>): void {
+    const p = pick.task;
     const now = this.nowNs();
     this.transition(p, 'running');
-    p.sched.sliceStart = now;
+    if (this.events.active) {
+      this.events.emit({
+        kind: 'sched', pid: p.pid, cpu: pick.cpu, cls: pick.cls, vruntime: pick.vruntime,
+        minVruntime: pick.minVruntime, runnerUp: pick.runnerUp, runnable: pick.runnable,
+      });
+    }
+    // A process picked before its worker booted keeps the CPU; boot() answers when the worker is there.
+    if (!p.booted) return;
     this.answer(p, now);
     this.listen(p);
+  }
+
+  /** Fills free CPUs; in deterministic mode, an idle machine jumps to its next timer instead of waiting. */
+  private reschedule(now: number): void {
+    this.sched.schedule(now);
+    if (!(this.clock instanceof VirtualClock)) return;
+    while (this.sched.running === 0 && this.sched.queued === 0 && this.clock.skipToNext()) {
+      // each fired timer completed a sleeper, which schedule() (through complete) has dispatched
+    }
+  }
+
+  /** The watchdog and RLIMIT_CPU for processes running userland code without making syscalls. */
+  private tick(): void {
+    const now = this.clock.virtual ? performance.now() * 1e6 : this.nowNs();
+    for (let cpu = 0; cpu < this.sched.ncpu; cpu++) {
+      const p = this.sched.onCpu(cpu);
+      if (p === null || !p.booted) continue;
+      const stretch = this.clock.virtual ? 0 : now - p.sched.since;
+      if (!p.watchdogReported && stretch >= this.params.watchdogMs * 1e6) {
+        p.watchdogReported = true;
+        this.log.warn({ pid: p.pid, ms: Math.round(stretch / 1e6) }, 'process runs without syscalls');
+        this.events.emit({ kind: 'watchdog', pid: p.pid, ms: stretch / 1e6 });
+      }
+      if (p.sched.runtimeNs + stretch >= p.cpuLimitNs) this.overCpuLimit(p);
+    }
+  }
+
+  /** RLIMIT_CPU reached: SIGXCPU first, SIGKILL once the grace period has passed. True if p is gone. */
+  private overCpuLimit(p: Proc): boolean {
+    const wall = performance.now();
+    if (p.xcpuAt === 0) {
+      p.xcpuAt = wall;
+      this.events.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGXCPU' });
+      this.signal(p, SIGXCPU.no, 0);
+    } else if (wall - p.xcpuAt >= this.params.cpuLimitGraceMs) {
+      this.events.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGKILL' });
+      this.signal(p, SIGKILL.no, 0);
+    }
+    return !p.alive;
   }
 
   /** Watches p's channel for its next request (a local process's harness calls serve instead). */
@@ -232,7 +349,7 @@ export class KernelCore implements Waker {
     const signals = p.pendingSignals;
     p.pendingSignals = 0;
     p.sched.since = now;
-    p.channel.reply(r < 0 ? -r : 0, r < 0 ? -1 : r, r > 0 ? p.replyLen : 0, signals, this.coreFree() ? this.params.userSpinPolls : 0);
+    p.channel.reply(r < 0 ? -r : 0, r < 0 ? -1 : r, r >= 0 ? p.replyLen : 0, signals, this.coreFree() ? this.params.userSpinPolls : 0);
   }
 
   /** True while the runnable processes plus the kernel thread fit on the machine's cores. */
@@ -270,24 +387,44 @@ export class KernelCore implements Waker {
     const now = this.nowNs();
     this.transition(p, 'ready');
     this.sched.enqueue(p, now, 'wake');
-    this.sched.schedule(now);
+    this.reschedule(now);
   }
 
   sleep(p: Proc, ms: number): number {
     if (ms <= 0) return 0;
-    const deadline = performance.now() + ms;
-    let timer: NodeJS.Timeout | undefined;
-    const res = p.resources.acquire('timer', `nanosleep ${ms} ms`, () => clearTimeout(timer));
-    const arm = (): void => {
-      const left = deadline - performance.now();
-      if (left > 0) timer = setTimeout(arm, Math.min(left, TIMER_MAX_MS));
-      else {
-        p.resources.release(res);
-        this.complete(p, 0);
-      }
-    };
-    arm();
+    let cancel = (): void => {};
+    const res = p.resources.acquire('timer', `nanosleep ${ms} ms`, () => cancel());
+    cancel = this.clock.after(ms, () => {
+      p.resources.release(res);
+      this.complete(p, 0);
+    });
     return this.block(p, { reason: `nanosleep(${ms} ms)`, retry: null, cancel: () => p.resources.release(res) });
+  }
+
+  /** Encodes a record result into p's reply payload; returns 0, or -EOVERFLOW if it does not fit. */
+  replyRecord(p: Proc, value: unknown): number {
+    const bytes = this.encoder.encode(value);
+    if (bytes.length > PAYLOAD_MAX) return -ERRNO.EOVERFLOW.no;
+    p.channel.payload.set(bytes);
+    p.replyLen = bytes.length;
+    return 0;
+  }
+
+  /** Changes p's nice value; a queued process is requeued so its new weight takes effect at once. */
+  renice(p: Proc, nice: number): void {
+    this.setPolicy(p, p.sched.policy, p.sched.rtPriority, nice);
+  }
+
+  setPolicy(p: Proc, policy: Policy, rtPriority: number, nice = p.sched.nice): void {
+    const queued = p.sched.queue !== null;
+    if (queued) this.sched.remove(p);
+    this.sched.setPolicy(p, policy, rtPriority, nice);
+    if (queued) this.sched.enqueue(p, this.nowNs(), 'preempt');
+  }
+
+  /** Stops the kernel's periodic work (the watchdog); part of shutdown. */
+  protected stopTicking(): void {
+    clearInterval(this.watchdog);
   }
 
   yieldCpu(p: Proc): void {
@@ -346,7 +483,7 @@ export class KernelCore implements Waker {
       this.wake(parent);
       this.signal(parent, SIGCHLD.no, p.pid);
     }
-    this.sched.schedule(this.nowNs());
+    this.reschedule(this.nowNs());
   }
 
   wstatus(p: Proc): number {
@@ -357,6 +494,12 @@ export class KernelCore implements Waker {
 
   reap(child: Proc, by: Proc): void {
     if (child.state !== 'zombie') return;
+    const u = by.childUsage;
+    const se = child.sched;
+    u.cpuNs += se.runtimeNs + child.childUsage.cpuNs;
+    u.waitNs += se.waitNs + child.childUsage.waitNs;
+    u.nvcsw += se.switchesVoluntary + child.childUsage.nvcsw;
+    u.nivcsw += se.switchesInvoluntary + child.childUsage.nivcsw;
     this.transition(child, 'reaped');
     this.procs.delete(child.pid);
     this.procs.get(child.ppid)?.children.delete(child);
@@ -402,6 +545,6 @@ export class KernelCore implements Waker {
     const from = p.state;
     if (!isLegal(from, to)) throw new Error(`kernel bug: pid ${p.pid} cannot go from ${from} to ${to}`);
     p.state = to;
-    this.events.emit({ kind: 'proc_state', pid: p.pid, from, to });
+    if (this.events.active) this.events.emit({ kind: 'proc_state', pid: p.pid, from, to });
   }
 }

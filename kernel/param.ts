@@ -10,6 +10,18 @@ export const PARAM = {
   /** CFS: every runnable process runs once within this period, unless that would give slices below minGranularityMs. */
   targetLatencyMs: 6,
   minGranularityMs: 0.75,
+  /** SCHED_RR: how long a real-time round-robin process runs before yielding to its equals. */
+  rrSliceMs: 100,
+  /** A process running this long without a syscall is reported (a 'watchdog' event); checked every tick. */
+  watchdogMs: 1000,
+  watchdogTickMs: 50,
+  /** RLIMIT_CPU: time between SIGXCPU and SIGKILL, for a process that survives SIGXCPU. */
+  cpuLimitGraceMs: 1000,
+  /** Deterministic mode: one virtual CPU, and a virtual clock charged this much per syscall (see clock.ts). */
+  deterministic: false,
+  seed: 0,
+  detUserNs: 10_000,
+  detSyscallNs: 1_000,
   /** How long a process may keep its worker busy after it exited before the worker is terminated. */
   exitGraceMs: 1000,
   /** Kernel shutdown: time between SIGTERM to all and SIGKILL to the survivors. */
@@ -25,4 +37,4 @@ export const PARAM = {
   memBytes: 256 * 1024 * 1024,
 } as const;
 
-export type Params = { -readonly [K in keyof typeof PARAM]: number };
+export type Params = { -readonly [K in keyof typeof PARAM]: (typeof PARAM)[K] extends boolean ? boolean : number };

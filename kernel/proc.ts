@@ -4,6 +4,7 @@ import { NSIG } from '../abi/signals.js';
 import type { Channel } from './channel.js';
 import { FdTable } from './fd.js';
 import { ResourceStack } from './orchestrator.js';
+import { newEntity, type SchedEntity } from './sched.js';
 
 /**
  * new      spawned; its worker is loading and has not asked to run yet
@@ -56,26 +57,6 @@ export interface ExitStatus {
   readonly signal: number | null;
 }
 
-/** Per-process scheduling accounting (CFS entity). Times in nanoseconds. */
-export interface SchedEntity {
-  vruntime: number;
-  runtimeNs: number;
-  waitNs: number;
-  weight: number;
-  nice: number;
-  /** When the process last got a CPU, or became runnable (for wait time). */
-  since: number;
-  switchesVoluntary: number;
-  switchesInvoluntary: number;
-  /** Position in the runqueue heap, -1 when not queued. */
-  heapIndex: number;
-  /** Tie-break among equal vruntimes: first queued runs first. */
-  enqueueSeq: number;
-  /** When the current slice began (dispatch). */
-  sliceStart: number;
-  cpu: number;
-}
-
 export class Proc {
   state: ProcState = 'new';
   readonly children = new Set<Proc>();
@@ -100,10 +81,18 @@ export class Proc {
   env: Readonly<Record<string, string>> = {};
   /** A harness drives this process's channel from the kernel's own thread: spinning for it could never pay. */
   local = false;
-  readonly sched: SchedEntity = {
-    vruntime: 0, runtimeNs: 0, waitNs: 0, weight: 1024, nice: 0, since: 0,
-    switchesVoluntary: 0, switchesInvoluntary: 0, heapIndex: -1, enqueueSeq: 0, sliceStart: 0, cpu: -1,
-  };
+  readonly sched: SchedEntity = newEntity();
+  /** May raise priorities and enter the real-time class (granted at spawn by a privileged spawner or the host). */
+  privileged = false;
+  /** RLIMIT_CPU in ns (Infinity: none), and when SIGXCPU went out (0: not yet). */
+  cpuLimitNs = Infinity;
+  xcpuAt = 0;
+  /** The watchdog has reported the current syscall-free stretch. */
+  watchdogReported = false;
+  /** Its first frame (the boot yield) has arrived: its worker is ready to run userland code. */
+  booted = false;
+  /** Usage of reaped children (RUSAGE_CHILDREN). */
+  readonly childUsage = { cpuNs: 0, waitNs: 0, nvcsw: 0, nivcsw: 0 };
   readonly startedAt = performance.now();
 
   constructor(

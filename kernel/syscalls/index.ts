@@ -5,11 +5,13 @@ import type { KernelCore } from '../kernel.js';
 import { close, read, write } from './fd.js';
 import { exit, getpid, getppid, spawn, waitpid } from './process.js';
 import { kill, sigaction } from './signal.js';
-import { clock_gettime, nanosleep, sched_yield } from './time.js';
+import { clock_gettime, nanosleep } from './time.js';
+import { getpriority, getrusage, nice, sched_getscheduler, sched_setscheduler, sched_yield, setpriority } from './sched.js';
 
 export const HANDLERS = {
   spawn, exit, waitpid, getpid, getppid,
   kill, sigaction,
-  clock_gettime, nanosleep, sched_yield,
+  clock_gettime, nanosleep,
+  sched_yield, nice, getpriority, setpriority, sched_setscheduler, sched_getscheduler, getrusage,
   read, write, close,
 } satisfies Handlers<KernelCore>;

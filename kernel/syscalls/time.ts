@@ -1,4 +1,4 @@
-// Time syscalls: clock_gettime, nanosleep; and sched_yield.
+// Time syscalls: clock_gettime, nanosleep.
 
 import { CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID } from '../../abi/syscalls.js';
 import type { KernelCore as Kernel } from '../kernel.js';
@@ -18,9 +18,3 @@ export const clock_gettime: Handler<'clock_gettime', Kernel> = (k, p, clock) => 
 
 /** nanosleep implements nanosleep(2); the timer is a resource, so a process killed mid-sleep leaves none. */
 export const nanosleep: Handler<'nanosleep', Kernel> = (k, p, sec, nsec) => k.sleep(p, sec * 1e3 + nsec / 1e6);
-
-/** sched_yield implements sched_yield(2): the caller goes back on the runqueue. */
-export const sched_yield: Handler<'sched_yield', Kernel> = (k, p) => {
-  k.yieldCpu(p);
-  return 0;
-};
