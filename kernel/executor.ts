@@ -82,10 +82,12 @@ export class Executor<K> {
     if (c === undefined) {
       p.syscall = `syscall_${nr}`;
       p.answersBytes = false;
+      p.replyLen = 0;
       return -ENOSYS;
     }
     p.syscall = c.def.name;
     p.answersBytes = c.def.ret.kind === 'bytes';
+    p.replyLen = 0;
     if (ch.i32[kArgc] !== c.slots.length) return -EINVAL;
     const args = this.args;
     for (let i = 0; i < c.slots.length; i++) {
