@@ -19,6 +19,8 @@ export interface KernelOptions {
   mem?: number | string;
   /** Live processes at most (spawn past it: EAGAIN in userland, ERR_PROCESS_LIMIT here). */
   maxProcs?: number;
+  /** Each process's JavaScript heap limit in MiB (default: V8's); past it the process dies with SIGKILL. */
+  heapMb?: number;
   /** Worker threads kept warm for fast spawns. */
   warmWorkers?: number;
   targetLatencyMs?: number;
@@ -148,6 +150,7 @@ export class Kernel extends KernelCore {
       cpus: positiveInt('cpus', opts.cpus, PARAM.cpus),
       maxProcs: positiveInt('maxProcs', opts.maxProcs, PARAM.maxProcs),
       warmWorkers: opts.warmWorkers ?? PARAM.warmWorkers,
+      heapMb: opts.heapMb === undefined ? PARAM.heapMb : positiveInt('heapMb', opts.heapMb, PARAM.heapMb),
       memBytes: opts.mem === undefined ? PARAM.memBytes : parseSize(opts.mem),
       targetLatencyMs: opts.targetLatencyMs ?? PARAM.targetLatencyMs,
       minGranularityMs: opts.minGranularityMs ?? PARAM.minGranularityMs,

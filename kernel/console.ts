@@ -36,6 +36,8 @@ export class ConsoleOut implements OpenFile {
       reason: `write to ${this.name} (host backpressure)`,
       retry: null,
       cancel: () => this.sink.off('drain', onDrain),
+      // The host already holds the bytes: a signal ends the wait but the write happened (POSIX: return the count).
+      interrupted: n,
     });
   }
 

@@ -82,6 +82,7 @@ export class Executor<K> {
     if (c === undefined) {
       p.syscall = `syscall_${nr}`;
       p.answersBytes = false;
+      p.replyLen = 0;
       return -ENOSYS;
     }
     p.syscall = c.def.name;

@@ -13,6 +13,7 @@ export interface HostOptions {
   maxProcs: number;
   warmWorkers: number;
   workerIdleMs: number;
+  heapMb: number;
 }
 
 export interface Running {
@@ -34,6 +35,7 @@ export class Host {
       concurrentTasksPerWorker: 1,
       // Programs are compiled into vm contexts as ES modules; that API is still behind a flag in Node 20.
       execArgv: ['--experimental-vm-modules', '--no-warnings'],
+      ...(opts.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: opts.heapMb } } : {}),
       recordTiming: false,
     });
   }

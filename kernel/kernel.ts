@@ -183,7 +183,7 @@ export class KernelCore implements Waker {
       if (f !== undefined) child.fds.install(f, fd);
     });
     if (parent !== this.init) {
-      parent.resources.acquire('child', `child pid ${pid}`, () => this.orphan(child));
+      child.parentLink = { stack: parent.resources, resource: parent.resources.acquire('child', `child pid ${pid}`, () => this.orphan(child)) };
     }
     this.events.emit({ kind: 'spawn', pid, ppid: parent.pid, path: file });
     if (worker) child.channel.arm();
@@ -364,6 +364,11 @@ export class KernelCore implements Waker {
   // ---- block and wake (Waker) ----
 
   block(p: Proc, wait: Wait): number {
+    // A caught signal that arrived since the last reply interrupts the call before it parks (POSIX EINTR).
+    if (p.pendingSignals !== 0 && p.state !== 'blocked') {
+      wait.cancel?.();
+      return wait.interrupted ?? -ERRNO.EINTR.no;
+    }
     p.wait = wait;
     if (p.state === 'blocked') return BLOCK;
     if (p.state === 'running') {
@@ -479,6 +484,8 @@ export class KernelCore implements Waker {
     const parent = this.procs.get(p.ppid);
     if (parent === undefined || parent === this.init || parent.disposition[SIGCHLD.no] === SIG_IGN) {
       this.reap(p, this.init);
+      // A parent that ignores SIGCHLD may be in waitpid: with no child left it must now fail with ECHILD.
+      if (parent !== undefined && parent !== this.init) this.wake(parent);
     } else {
       this.wake(parent);
       this.signal(parent, SIGCHLD.no, p.pid);
@@ -503,6 +510,8 @@ export class KernelCore implements Waker {
     this.transition(child, 'reaped');
     this.procs.delete(child.pid);
     this.procs.get(child.ppid)?.children.delete(child);
+    // Drop the parent's 'child' entry now, so a long-lived parent's stack does not grow with every child it reaps.
+    if (child.parentLink !== null) child.parentLink.stack.release(child.parentLink.resource);
     this.events.emit({ kind: 'reap', pid: child.pid, by: by.pid });
   }
 

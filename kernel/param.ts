@@ -33,6 +33,9 @@ export const PARAM = {
   /** Worker threads kept warm (piscina minThreads), and how long an idle extra one lives. */
   warmWorkers: 4,
   workerIdleMs: 30_000,
+  /** Each process's JavaScript heap limit in MiB (worker resourceLimits); 0 leaves V8's default. A process
+   *  that exceeds it dies with SIGKILL, as under an OOM killer. */
+  heapMb: 0,
   /** Simulated physical memory (issue 4 accounts IPC and mappings against it). */
   memBytes: 256 * 1024 * 1024,
 } as const;

@@ -3,7 +3,7 @@
 import { NSIG } from '../abi/signals.js';
 import type { Channel } from './channel.js';
 import { FdTable } from './fd.js';
-import { ResourceStack } from './orchestrator.js';
+import { ResourceStack, type Resource } from './orchestrator.js';
 import { newEntity, type SchedEntity } from './sched.js';
 
 /**
@@ -79,6 +79,8 @@ export class Proc {
   /** How the process ended, once it has. */
   exitHow: 'exit' | 'signal' | 'crash' | null = null;
   env: Readonly<Record<string, string>> = {};
+  /** The 'child' entry this process holds on its spawning parent's resource stack, released when it is reaped. */
+  parentLink: { readonly stack: ResourceStack; readonly resource: Resource } | null = null;
   /** A harness drives this process's channel from the kernel's own thread: spinning for it could never pay. */
   local = false;
   readonly sched: SchedEntity = newEntity();

@@ -4,13 +4,15 @@
 
 import { ExitUnwind } from './trap.js';
 import { attachChannel, console as sandboxConsole, format, sys, writeAll } from './sdk.js';
+import { closeTimersWhenGone } from './gates.js';
 
 let exited = false;
 
 /** Binds this sandbox to its process's channel and installs the kernel-backed console. */
 export function attach(sab: SharedArrayBuffer): void {
-  attachChannel(sab);
+  const trap = attachChannel(sab);
   (globalThis as { console?: unknown }).console = sandboxConsole;
+  closeTimersWhenGone(() => exited || trap.gone);
 }
 
 /** The first call of every process: parks until the scheduler dispatches it for the first time. */

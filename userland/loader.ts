@@ -46,7 +46,9 @@ export class Sandbox {
   private sdk!: vm.SyntheticModule;
 
   constructor() {
-    this.context = vm.createContext({}, { name: 'agentix-process', codeGeneration: { strings: true, wasm: true } });
+    // The contextified object must not come from the host realm: with a host `{}`, globalThis.constructor would
+    // be the host's Object, one `.constructor` away from the host's Function (and so `process`).
+    this.context = vm.createContext(Object.create(null) as object, { name: 'agentix-process', codeGeneration: { strings: true, wasm: true } });
     this.ContextError = vm.runInContext('Error', this.context) as ErrorConstructor;
   }
 

@@ -10,6 +10,9 @@ import {
 } from '../abi/layout.js';
 import { errnoName, strerror } from '../abi/errno.js';
 
+/** Taken at load, before crt0 gates the global one (gates.ts): the trap's own waits must never be dropped. */
+const waitAsync = Atomics.waitAsync;
+
 /** A failed syscall, as userland sees it: the errno number, its POSIX name, and which call failed. */
 export class SysError extends Error {
   readonly errno: number;
@@ -69,6 +72,11 @@ export class Trap {
     this.i32 = new Int32Array(sab, 0, kArgsByte / 4);
     this.f64 = new Float64Array(sab, kArgsByte, ARG_SLOTS + 2);
     this.payload = new Uint8Array(sab, kPayloadByte, PAYLOAD_MAX);
+  }
+
+  /** The kernel has declared the process gone (it may not have observed it through a call yet). */
+  get gone(): boolean {
+    return this.dead || Atomics.load(this.i32, kState) === STATE_DEAD;
   }
 
   get ret0(): number {
@@ -193,7 +201,7 @@ export class Trap {
       this.settle(q, st);
       return this.pump();
     }
-    const w = Atomics.waitAsync(this.i32, kState, STATE_REQUEST);
+    const w = waitAsync(this.i32, kState, STATE_REQUEST);
     // A sync call may finish this call first (finishInflightSync); then the wake-up has nothing left to do.
     const again = (): void => {
       if (this.inflight === q) this.awaitReply(q, 0);
