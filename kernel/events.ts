@@ -16,6 +16,11 @@ export type KernelEvent =
       readonly kind: 'sched'; readonly pid: number; readonly cpu: number; readonly cls: 'rt' | 'fair' | 'idle';
       readonly vruntime: number; readonly minVruntime: number; readonly runnerUp: number | null; readonly runnable: number;
     }
+  /** pid gave up its CPU at a syscall: it yielded, or the scheduler preempted it for `next` (vruntimes compared). */
+  | {
+      readonly kind: 'preempt'; readonly pid: number; readonly reason: 'yield' | 'preempt';
+      readonly vruntime: number; readonly ranNs: number; readonly next: Readonly<{ pid: number; vruntime: number; rtPriority: number }> | null;
+    }
   | { readonly kind: 'watchdog'; readonly pid: number; readonly ms: number }
   | { readonly kind: 'rlimit'; readonly pid: number; readonly resource: 'cpu'; readonly action: 'SIGXCPU' | 'SIGKILL' };
 

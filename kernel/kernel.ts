@@ -8,40 +8,31 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ERRNO } from '../abi/errno.js';
-import { PID_MAX } from '../abi/limits.js';
 import { SIG_CATCH, SIG_IGN, SIGNALS, signalDefault } from '../abi/signals.js';
-import { SCHED_IDLE, SCHED_OTHER, wstatusExited, wstatusSignaled, type SpawnRequest } from '../abi/syscalls.js';
+import type { SpawnRequest } from '../abi/syscalls.js';
 import type { Infer } from '../abi/types.js';
 import { Encoder } from '@msgpack/msgpack';
 import { PAYLOAD_MAX } from '../abi/layout.js';
 import { Channel, RET1 } from './channel.js';
 import { seededRandom, VirtualClock, WallClock, type Clock } from './clock.js';
-import { EventStream, type ExitHow } from './events.js';
+import type { ExitHow } from './events.js';
+import { ProcessTable } from './proctable.js';
 import { Executor } from './executor.js';
 import { BLOCK, type OpenFile } from './fd.js';
 import { Host, type Running } from './host.js';
 import { HANDLERS } from './syscalls/index.js';
-import { isLegal, Proc, type ExitStatus, type ProcState, type Wait, type Waker } from './proc.js';
+import { Proc, type ExitStatus, type Wait, type Waker } from './proc.js';
 import type { Params } from './param.js';
 import { Scheduler, type Pick, type Policy } from './sched.js';
-import { checkPolicy, isRealtime } from './priority.js';
+import { spawnScheduling, type SpawnSched } from './priority.js';
+export type { SpawnSched } from './priority.js';
+import { overCpuLimit, watchdogTick } from './watchdog.js';
 import { toError } from './errors.js';
 
-const { SIGKILL, SIGCHLD, SIGSEGV, SIGXCPU } = SIGNALS;
+const { SIGKILL, SIGCHLD, SIGSEGV } = SIGNALS;
 
-/** Scheduling a spawner asks for; unset fields are inherited from the parent. */
-export interface SpawnSched {
-  nice?: number | undefined;
-  policy?: number | undefined;
-  rtPriority?: number | undefined;
-  privileged?: boolean | undefined;
-  cpuLimitMs?: number | undefined;
-}
 
-export class KernelCore implements Waker {
-  readonly events = new EventStream();
-  readonly procs = new Map<number, Proc>();
-  readonly init: Proc;
+export class KernelCore extends ProcessTable implements Waker {
   readonly sched: Scheduler<Proc>;
   readonly clock: Clock;
   protected readonly host: Host;
@@ -49,8 +40,6 @@ export class KernelCore implements Waker {
   private readonly watchdog: NodeJS.Timeout;
   private readonly executor: Executor<KernelCore>;
   private readonly cores = os.availableParallelism();
-  private readonly exitWatchers = new Map<Proc, ((s: ExitStatus) => void)[]>();
-  private lastPid = 1;
   protected stopping = false;
   /** Handler exceptions caught so far: each is a kernel bug (fuzzers assert this stays 0). */
   bugs = 0;
@@ -59,6 +48,7 @@ export class KernelCore implements Waker {
     readonly params: Params,
     readonly log: Logger,
   ) {
+    super();
     this.clock = params.deterministic
       ? new VirtualClock({ userNs: params.detUserNs, syscallNs: params.detSyscallNs })
       : new WallClock();
@@ -68,7 +58,7 @@ export class KernelCore implements Waker {
       (pick) => this.dispatch(pick),
       params.deterministic ? seededRandom(params.seed) : null,
     );
-    this.watchdog = setInterval(() => this.tick(), params.watchdogTickMs);
+    this.watchdog = setInterval(() => watchdogTick(this), params.watchdogTickMs);
     this.watchdog.unref();
     this.executor = new Executor<KernelCore>(this, HANDLERS, {
       bug: (p, syscall, error) => {
@@ -78,10 +68,6 @@ export class KernelCore implements Waker {
       },
     });
     this.host = new Host(params);
-    // init is the kernel's own process: it never runs userland code, adopts orphans and reaps them at once.
-    this.init = new Proc(1, 0, 'init', ['init'], new Channel(() => {}));
-    this.init.state = 'blocked';
-    this.procs.set(1, this.init);
   }
 
   // ---- time ----
@@ -94,10 +80,6 @@ export class KernelCore implements Waker {
   }
   realtimeMs(): number {
     return this.clock.realtimeMs();
-  }
-
-  lookup(pid: number): Proc | undefined {
-    return this.procs.get(pid);
   }
 
   // ---- process creation ----
@@ -143,25 +125,15 @@ export class KernelCore implements Waker {
     files: readonly (OpenFile | undefined)[], worker: boolean, sched: SpawnSched,
   ): Proc | number {
     if (this.stopping) return -ERRNO.EAGAIN.no;
-    // Scheduling is inherited, as across fork; raising priority or entering real-time needs privilege.
-    const privileged = parent === this.init ? sched.privileged === true : parent.privileged && sched.privileged !== false;
-    const policy = sched.policy ?? parent.sched.policy;
-    const rtPriority = sched.rtPriority ?? (sched.policy === undefined ? parent.sched.rtPriority : policy === SCHED_OTHER || policy === SCHED_IDLE ? 0 : 1);
-    const nice = sched.nice ?? parent.sched.nice;
-    const e = checkPolicy(policy, rtPriority);
-    if (e !== 0) return -e;
-    if (parent !== this.init && !parent.privileged) {
-      if (sched.privileged === true) return -ERRNO.EPERM.no;
-      if (nice < parent.sched.nice || (isRealtime(policy) && !isRealtime(parent.sched.policy))) return -ERRNO.EPERM.no;
-      if (isRealtime(policy) && rtPriority > parent.sched.rtPriority) return -ERRNO.EPERM.no;
-    }
+    const sch = spawnScheduling(parent.pid === 1 ? null : parent, sched);
+    if (typeof sch === 'number') return -sch;
     if (this.procs.size > this.params.maxProcs) return -ERRNO.EAGAIN.no;
     const pid = this.allocPid();
     if (pid < 0) return pid;
     const child: Proc = new Proc(pid, parent.pid, file, [...argv], new Channel(() => this.onRequest(child)));
     child.env = { ...env };
-    child.privileged = privileged;
-    this.sched.setPolicy(child, policy as Policy, rtPriority, nice);
+    child.privileged = sch.privileged;
+    this.sched.setPolicy(child, sch.policy, sch.rtPriority, sch.nice);
     if (sched.cpuLimitMs !== undefined) child.cpuLimitNs = sched.cpuLimitMs * 1e6;
     else if (parent !== this.init) child.cpuLimitNs = parent.cpuLimitNs;
     this.procs.set(pid, child);
@@ -212,14 +184,6 @@ export class KernelCore implements Waker {
     return typeof r === 'number' ? r : r.pid;
   }
 
-  private allocPid(): number {
-    for (let i = 0; i < PID_MAX; i++) {
-      this.lastPid = this.lastPid >= PID_MAX ? 2 : this.lastPid + 1;
-      if (!this.procs.has(this.lastPid)) return this.lastPid;
-    }
-    return -ERRNO.EAGAIN.no;
-  }
-
   // ---- the request path ----
 
   /** A request arrived on p's channel. Runs it, then answers, parks or preempts p. */
@@ -234,6 +198,7 @@ export class KernelCore implements Waker {
       }
       this.sched.charge(p, now);
       p.watchdogReported = false;
+      p.lastSyscallWallNs = this.clock.virtual ? performance.now() * 1e6 : now;
       if (p.sched.runtimeNs >= p.cpuLimitNs && this.overCpuLimit(p)) return;
       const r = this.executor.run(p);
       if (!p.alive) return;
@@ -243,6 +208,14 @@ export class KernelCore implements Waker {
         const yielded = p.yielding;
         if (yielded) p.sched.switchesVoluntary++;
         else p.sched.switchesInvoluntary++;
+        if (this.events.active) {
+          const next = this.sched.peekNext();
+          this.events.emit({
+            kind: 'preempt', pid: p.pid, reason: yielded ? 'yield' : 'preempt', vruntime: p.sched.vruntime,
+            ranNs: now - p.sched.sliceStart,
+            next: next === undefined ? null : { pid: next.pid, vruntime: next.sched.vruntime, rtPriority: next.sched.rtPriority },
+          });
+        }
         p.yielding = false;
         this.sched.vacate(p);
         this.transition(p, 'ready');
@@ -283,6 +256,7 @@ export class KernelCore implements Waker {
     const p = pick.task;
     const now = this.nowNs();
     this.transition(p, 'running');
+    p.lastSyscallWallNs = performance.now() * 1e6;
     if (this.events.active) {
       this.events.emit({
         kind: 'sched', pid: p.pid, cpu: pick.cpu, cls: pick.cls, vruntime: pick.vruntime,
@@ -304,34 +278,9 @@ export class KernelCore implements Waker {
     }
   }
 
-  /** The watchdog and RLIMIT_CPU for processes running userland code without making syscalls. */
-  private tick(): void {
-    const now = this.clock.virtual ? performance.now() * 1e6 : this.nowNs();
-    for (let cpu = 0; cpu < this.sched.ncpu; cpu++) {
-      const p = this.sched.onCpu(cpu);
-      if (p === null || !p.booted) continue;
-      const stretch = this.clock.virtual ? 0 : now - p.sched.since;
-      if (!p.watchdogReported && stretch >= this.params.watchdogMs * 1e6) {
-        p.watchdogReported = true;
-        this.log.warn({ pid: p.pid, ms: Math.round(stretch / 1e6) }, 'process runs without syscalls');
-        this.events.emit({ kind: 'watchdog', pid: p.pid, ms: stretch / 1e6 });
-      }
-      if (p.sched.runtimeNs + stretch >= p.cpuLimitNs) this.overCpuLimit(p);
-    }
-  }
-
   /** RLIMIT_CPU reached: SIGXCPU first, SIGKILL once the grace period has passed. True if p is gone. */
-  private overCpuLimit(p: Proc): boolean {
-    const wall = performance.now();
-    if (p.xcpuAt === 0) {
-      p.xcpuAt = wall;
-      this.events.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGXCPU' });
-      this.signal(p, SIGXCPU.no, 0);
-    } else if (wall - p.xcpuAt >= this.params.cpuLimitGraceMs) {
-      this.events.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGKILL' });
-      this.signal(p, SIGKILL.no, 0);
-    }
-    return !p.alive;
+  overCpuLimit(p: Proc): boolean {
+    return overCpuLimit(this, p);
   }
 
   /** Watches p's channel for its next request (a local process's harness calls serve instead). */
@@ -479,8 +428,7 @@ export class KernelCore implements Waker {
         ok: error === undefined, ...(error === undefined ? {} : { error }),
       });
     });
-    for (const resolve of this.exitWatchers.get(p) ?? []) resolve(status);
-    this.exitWatchers.delete(p);
+    this.notifyExited(p, status);
     const parent = this.procs.get(p.ppid);
     if (parent === undefined || parent === this.init || parent.disposition[SIGCHLD.no] === SIG_IGN) {
       this.reap(p, this.init);
@@ -491,36 +439,6 @@ export class KernelCore implements Waker {
       this.signal(parent, SIGCHLD.no, p.pid);
     }
     this.reschedule(this.nowNs());
-  }
-
-  wstatus(p: Proc): number {
-    const s = p.status;
-    if (s === null) return 0;
-    return s.signal !== null ? wstatusSignaled(s.signal) : wstatusExited(s.code ?? 0);
-  }
-
-  reap(child: Proc, by: Proc): void {
-    if (child.state !== 'zombie') return;
-    const u = by.childUsage;
-    const se = child.sched;
-    u.cpuNs += se.runtimeNs + child.childUsage.cpuNs;
-    u.waitNs += se.waitNs + child.childUsage.waitNs;
-    u.nvcsw += se.switchesVoluntary + child.childUsage.nvcsw;
-    u.nivcsw += se.switchesInvoluntary + child.childUsage.nivcsw;
-    this.transition(child, 'reaped');
-    this.procs.delete(child.pid);
-    this.procs.get(child.ppid)?.children.delete(child);
-    // Drop the parent's 'child' entry now, so a long-lived parent's stack does not grow with every child it reaps.
-    if (child.parentLink !== null) child.parentLink.stack.release(child.parentLink.resource);
-    this.events.emit({ kind: 'reap', pid: child.pid, by: by.pid });
-  }
-
-  /** The parent is going away: init adopts the child (and reaps it at once if it already ended). */
-  private orphan(child: Proc): void {
-    if (child.state === 'reaped') return;
-    child.ppid = 1;
-    this.init.children.add(child);
-    if (child.state === 'zombie') this.reap(child, this.init);
   }
 
   private releaseWorker(p: Proc, running: Running): void {
@@ -540,20 +458,5 @@ export class KernelCore implements Waker {
     this.exit(p, { code: null, signal: oom ? SIGKILL.no : SIGSEGV.no }, 'crash');
   }
 
-  /** Resolves with p's exit status once it has ended. */
-  exited(p: Proc): Promise<ExitStatus> {
-    if (p.status !== null) return Promise.resolve(p.status);
-    return new Promise((resolve) => {
-      const list = this.exitWatchers.get(p);
-      if (list === undefined) this.exitWatchers.set(p, [resolve]);
-      else list.push(resolve);
-    });
-  }
 
-  transition(p: Proc, to: ProcState): void {
-    const from = p.state;
-    if (!isLegal(from, to)) throw new Error(`kernel bug: pid ${p.pid} cannot go from ${from} to ${to}`);
-    p.state = to;
-    if (this.events.active) this.events.emit({ kind: 'proc_state', pid: p.pid, from, to });
-  }
 }

@@ -4,6 +4,7 @@
 import { ERRNO } from '../abi/errno.js';
 import { SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR } from '../abi/syscalls.js';
 import type { Proc } from './proc.js';
+import type { Policy } from './sched.js';
 
 export function isRealtime(policy: number): boolean {
   return policy === SCHED_FIFO || policy === SCHED_RR;
@@ -35,4 +36,35 @@ export function mayRenice(caller: Proc, target: Proc, nice: number): number {
   if (target.pid === 1) return ERRNO.EPERM.no;
   if (nice < target.sched.nice && !caller.privileged) return ERRNO.EACCES.no;
   return 0;
+}
+
+/** What a spawner asks for; unset fields are inherited from the parent, as across fork. */
+export interface SpawnSched {
+  nice?: number | undefined;
+  policy?: number | undefined;
+  rtPriority?: number | undefined;
+  privileged?: boolean | undefined;
+  cpuLimitMs?: number | undefined;
+}
+
+/**
+ * The child's scheduling at spawn, or an errno. `parent` null means the host (through init), which may grant
+ * anything. An unprivileged parent cannot give a child privilege, a lower nice than its own, or a real-time
+ * class or priority it does not have itself.
+ */
+export function spawnScheduling(
+  parent: Proc | null, req: SpawnSched,
+): { policy: Policy; rtPriority: number; nice: number; privileged: boolean } | number {
+  const from = parent?.sched;
+  const policy = req.policy ?? from?.policy ?? SCHED_OTHER;
+  const rtPriority = req.rtPriority ?? (req.policy === undefined ? from?.rtPriority ?? 0 : isRealtime(policy) ? 1 : 0);
+  const nice = req.nice ?? from?.nice ?? 0;
+  const e = checkPolicy(policy, rtPriority);
+  if (e !== 0) return e;
+  if (parent === null) return { policy: policy as Policy, rtPriority, nice, privileged: req.privileged === true };
+  if (!parent.privileged) {
+    if (req.privileged === true || nice < parent.sched.nice) return ERRNO.EPERM.no;
+    if (isRealtime(policy) && (!isRealtime(parent.sched.policy) || rtPriority > parent.sched.rtPriority)) return ERRNO.EPERM.no;
+  }
+  return { policy: policy as Policy, rtPriority, nice, privileged: parent.privileged && req.privileged !== false };
 }

@@ -89,8 +89,9 @@ export class Proc {
   /** RLIMIT_CPU in ns (Infinity: none), and when SIGXCPU went out (0: not yet). */
   cpuLimitNs = Infinity;
   xcpuAt = 0;
-  /** The watchdog has reported the current syscall-free stretch. */
+  /** The watchdog has reported the current syscall-free stretch, which began at this wall-clock time (ns). */
   watchdogReported = false;
+  lastSyscallWallNs = 0;
   /** Its first frame (the boot yield) has arrived: its worker is ready to run userland code. */
   booted = false;
   /** Usage of reaped children (RUSAGE_CHILDREN). */

@@ -288,6 +288,13 @@ export class Scheduler<T extends Task> {
     return ran >= slice && top.sched.vruntime < se.vruntime;
   }
 
+  /** The task that would be picked next, if any (for explaining a preemption). */
+  peekNext(): T | undefined {
+    const prio = this.highestRt();
+    if (prio > 0) return this.rt[prio]![0];
+    return this.fair.peek() ?? this.idle.peek();
+  }
+
   /** t leaves its CPU (it blocked, was preempted, or ended). */
   vacate(t: T): void {
     const cpu = t.sched.cpu;
