@@ -16,9 +16,10 @@ export type KernelEvent =
       readonly kind: 'sched'; readonly pid: number; readonly cpu: number; readonly cls: 'rt' | 'fair' | 'idle';
       readonly vruntime: number; readonly minVruntime: number; readonly runnerUp: number | null; readonly runnable: number;
     }
-  /** pid gave up its CPU at a syscall: it yielded, or the scheduler preempted it for `next` (vruntimes compared). */
+  /** pid gave up its CPU at a syscall: it yielded, a better class or priority waited, or its slice ran out while
+   *  `next` had less vruntime (the compared values are here, so the decision can be explained). */
   | {
-      readonly kind: 'preempt'; readonly pid: number; readonly reason: 'yield' | 'preempt';
+      readonly kind: 'preempt'; readonly pid: number; readonly reason: 'yield' | 'priority' | 'slice';
       readonly vruntime: number; readonly ranNs: number; readonly next: Readonly<{ pid: number; vruntime: number; rtPriority: number }> | null;
     }
   | { readonly kind: 'watchdog'; readonly pid: number; readonly ms: number }

@@ -204,22 +204,21 @@ export class KernelCore extends ProcessTable implements Waker {
       if (!p.alive) return;
       if (r === BLOCK) return this.reschedule(now);
       this.setResult(p, r);
-      if (p.yielding || this.sched.shouldPreempt(p, now)) {
-        const yielded = p.yielding;
-        if (yielded) p.sched.switchesVoluntary++;
+      const why = p.yielding ? 'yield' : this.sched.shouldPreempt(p, now);
+      if (why !== null) {
+        if (why === 'yield') p.sched.switchesVoluntary++;
         else p.sched.switchesInvoluntary++;
         if (this.events.active) {
           const next = this.sched.peekNext();
           this.events.emit({
-            kind: 'preempt', pid: p.pid, reason: yielded ? 'yield' : 'preempt', vruntime: p.sched.vruntime,
-            ranNs: now - p.sched.sliceStart,
+            kind: 'preempt', pid: p.pid, reason: why, vruntime: p.sched.vruntime, ranNs: now - p.sched.sliceStart,
             next: next === undefined ? null : { pid: next.pid, vruntime: next.sched.vruntime, rtPriority: next.sched.rtPriority },
           });
         }
         p.yielding = false;
         this.sched.vacate(p);
         this.transition(p, 'ready');
-        this.sched.enqueue(p, now, yielded ? 'yield' : 'preempt');
+        this.sched.enqueue(p, now, why === 'priority' ? 'preempt' : why === 'slice' ? 'expired' : 'yield');
         return this.reschedule(now);
       }
       this.answer(p, now);
@@ -373,7 +372,7 @@ export class KernelCore extends ProcessTable implements Waker {
     const queued = p.sched.queue !== null;
     if (queued) this.sched.remove(p);
     this.sched.setPolicy(p, policy, rtPriority, nice);
-    if (queued) this.sched.enqueue(p, this.nowNs(), 'preempt');
+    if (queued) this.sched.enqueue(p, this.nowNs(), 'yield');
   }
 
   /** Stops the kernel's periodic work (the watchdog); part of shutdown. */

@@ -13,6 +13,7 @@
 
 import { SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR } from '../abi/syscalls.js';
 
+
 export type Policy = typeof SCHED_OTHER | typeof SCHED_FIFO | typeof SCHED_RR | typeof SCHED_IDLE;
 
 export const NICE_MIN = -20;
@@ -75,7 +76,15 @@ export interface SchedParams {
   rrSliceMs: number;
 }
 
-export type EnqueueReason = 'new' | 'wake' | 'preempt' | 'yield';
+/**
+ * Why a task is queued: new; waking from a block; preempted by a better task ('preempt': a real-time task keeps
+ * its place at the head of its level, as sched(7) says); out of slice ('expired': SCHED_RR goes to the tail);
+ * or it yielded or had its policy changed ('yield': the tail).
+ */
+export type EnqueueReason = 'new' | 'wake' | 'preempt' | 'expired' | 'yield';
+
+/** Why a running task should give up its CPU: a better class or priority waits, or its slice is used up. */
+export type PreemptReason = 'priority' | 'slice';
 
 /** Why a task got a CPU: what it was compared against, so a pick can be explained after the fact. */
 export interface Pick<T extends Task> {
@@ -228,6 +237,10 @@ export class Scheduler<T extends Task> {
   /** Sets a task's class and weight; the caller requeues it if it is runnable. */
   setPolicy(t: T, policy: Policy, rtPriority: number, nice: number): void {
     const se = t.sched;
+    // Entering the fair class from real-time (which accrues no vruntime) or from idle (charged at weight 3, in
+    // its own heap): its old vruntime means nothing on the fair scale, so it starts at min_vruntime, as on Linux.
+    if (policy === SCHED_OTHER && se.policy !== SCHED_OTHER) se.vruntime = this.minVruntime;
+    if (policy === SCHED_IDLE && se.policy !== SCHED_IDLE) se.vruntime = this.idle.peek()?.sched.vruntime ?? 0;
     se.policy = policy;
     se.rtPriority = policy === SCHED_FIFO || policy === SCHED_RR ? rtPriority : 0;
     se.nice = nice;
@@ -242,8 +255,8 @@ export class Scheduler<T extends Task> {
     se.tie = this.tieBreak === null ? ++this.seq : this.tieBreak();
     if (se.policy === SCHED_FIFO || se.policy === SCHED_RR) {
       const q = this.rt[se.rtPriority]!;
-      // A FIFO task preempted by a higher priority keeps its place at the head (sched(7)); others go to the tail.
-      if (reason === 'preempt' && se.policy === SCHED_FIFO) q.unshift(t);
+      // Preempted by a higher priority: back to the head of its level (sched(7)); otherwise the tail.
+      if (reason === 'preempt') q.unshift(t);
       else q.push(t);
       this.rtBits[se.rtPriority >> 5]! |= 1 << (se.rtPriority & 31);
       this.rtCount++;
@@ -271,21 +284,24 @@ export class Scheduler<T extends Task> {
     this.updateMin();
   }
 
-  /** After a call that did not block: should t give its CPU to a waiting task? */
-  shouldPreempt(t: T, now: number): boolean {
+  /** After a call that did not block: should t give its CPU to a waiting task, and why? */
+  shouldPreempt(t: T, now: number): PreemptReason | null {
     const se = t.sched;
     const ran = now - se.sliceStart;
     const topRt = this.highestRt();
     if (se.policy === SCHED_FIFO || se.policy === SCHED_RR) {
-      if (topRt > se.rtPriority) return true;
-      return se.policy === SCHED_RR && topRt === se.rtPriority && ran >= this.rrSliceNs;
+      if (topRt > se.rtPriority) return 'priority';
+      return se.policy === SCHED_RR && topRt === se.rtPriority && ran >= this.rrSliceNs ? 'slice' : null;
     }
-    if (topRt > 0) return true;
-    if (se.policy === SCHED_IDLE) return this.fair.size > 0 || (this.idle.size > 0 && ran >= this.granularityNs && before(this.idle.peek()!, t));
+    if (topRt > 0) return 'priority';
+    if (se.policy === SCHED_IDLE) {
+      if (this.fair.size > 0) return 'priority';
+      return this.idle.size > 0 && ran >= this.granularityNs && before(this.idle.peek()!, t) ? 'slice' : null;
+    }
     const top = this.fair.peek();
-    if (top === undefined) return false;
+    if (top === undefined) return null;
     const slice = Math.max(this.latencyNs / (this.fair.size + this.running), this.granularityNs);
-    return ran >= slice && top.sched.vruntime < se.vruntime;
+    return ran >= slice && top.sched.vruntime < se.vruntime ? 'slice' : null;
   }
 
   /** The task that would be picked next, if any (for explaining a preemption). */
