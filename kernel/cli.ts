@@ -30,6 +30,9 @@ SIGINT, SIGTERM and SIGHUP sent to agentix go to the program; a second Ctrl-C se
 Options:
   --cpus N           virtual CPUs (default: this machine's cores)
   --mem SIZE         simulated physical memory, e.g. 256M (default 256M)
+  --env KEY=VALUE    put a variable in the program's environment (repeatable); the default environment is empty,
+                     so host secrets reach an agent program only when you pass them
+  --inherit-env      start from agentix's own environment instead of an empty one
   --log-level LEVEL  kernel log level: fatal, error, warn, info, debug, trace, silent (default warn)
   -h, --help         this help
 `;
@@ -42,7 +45,7 @@ Prints every syscall: number, signature, whether it can block, and the errnos it
 
 /** Splits argv at the first positional: options before it are ours, the rest are the program's. */
 function splitAtProgram(args: string[]): [string[], string[]] {
-  const valued = new Set(['--cpus', '--mem', '--log-level']);
+  const valued = new Set(['--cpus', '--mem', '--log-level', '--env']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') return [args.slice(0, i), args.slice(i + 1)];
@@ -60,6 +63,8 @@ async function run(args: string[]): Promise<number> {
       cpus: { type: 'string' },
       mem: { type: 'string' },
       'log-level': { type: 'string' },
+      env: { type: 'string', multiple: true },
+      'inherit-env': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -80,7 +85,16 @@ async function run(args: string[]): Promise<number> {
     logLevel: level as (typeof levels)[number],
   });
   try {
-    const proc = kernel.spawn(program, programArgs, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
+    const env: Record<string, string> = {};
+    if (values['inherit-env'] === true) {
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    }
+    for (const kv of values.env ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new AgentixError('ERR_USAGE', `--env: expected KEY=VALUE, got '${kv}'`);
+      env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    const proc = kernel.spawn(program, programArgs, { env, stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
     // Signals sent to agentix itself go to the program, as a shell's exec would have it receive them.
     let interrupts = 0;
     const forward = (sig: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void => {
