@@ -12,6 +12,7 @@ import { PID_MAX } from '../abi/limits.js';
 import { SIG_CATCH, SIG_IGN, SIGNALS, signalDefault } from '../abi/signals.js';
 import { wstatusExited, wstatusSignaled, type SpawnRequest } from '../abi/syscalls.js';
 import type { Infer } from '../abi/types.js';
+import { kSpin } from '../abi/layout.js';
 import { Channel, RET1 } from './channel.js';
 import { EventStream, type ExitHow } from './events.js';
 import { Executor } from './executor.js';
@@ -146,7 +147,11 @@ export class KernelCore implements Waker {
       child.parentLink = { stack: parent.resources, resource: parent.resources.acquire('child', `child pid ${pid}`, () => this.orphan(child)) };
     }
     this.events.emit({ kind: 'spawn', pid, ppid: parent.pid, path: file });
-    if (worker) child.channel.arm();
+    if (worker) {
+      // Its boot call is answered within microseconds when a CPU is free: let it spin for it rather than sleep.
+      if (this.coreFree()) child.channel.i32[kSpin] = this.params.userSpinPolls;
+      child.channel.arm();
+    }
     return child;
   }
 
