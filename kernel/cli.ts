@@ -32,6 +32,9 @@ Options:
   --mem SIZE         simulated physical memory, e.g. 256M (default 256M)
   --deterministic    one virtual CPU and a virtual clock: the same programs and seed give the same schedule
   --seed S           the seed for deterministic mode's choices (default 0)
+  --env KEY=VALUE    put a variable in the program's environment (repeatable); the default environment is empty,
+                     so host secrets reach an agent program only when you pass them
+  --inherit-env      start from agentix's own environment instead of an empty one
   --log-level LEVEL  kernel log level: fatal, error, warn, info, debug, trace, silent (default warn)
   -h, --help         this help
 `;
@@ -44,7 +47,7 @@ Prints every syscall: number, signature, whether it can block, and the errnos it
 
 /** Splits argv at the first positional: options before it are ours, the rest are the program's. */
 function splitAtProgram(args: string[]): [string[], string[]] {
-  const valued = new Set(['--cpus', '--mem', '--log-level', '--seed']);
+  const valued = new Set(['--cpus', '--mem', '--log-level', '--seed', '--env']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') return [args.slice(0, i), args.slice(i + 1)];
@@ -64,6 +67,8 @@ async function run(args: string[]): Promise<number> {
       deterministic: { type: 'boolean' },
       seed: { type: 'string' },
       'log-level': { type: 'string' },
+      env: { type: 'string', multiple: true },
+      'inherit-env': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -86,7 +91,16 @@ async function run(args: string[]): Promise<number> {
     logLevel: level as (typeof levels)[number],
   });
   try {
-    const proc = kernel.spawn(program, programArgs, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
+    const env: Record<string, string> = {};
+    if (values['inherit-env'] === true) {
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    }
+    for (const kv of values.env ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new AgentixError('ERR_USAGE', `--env: expected KEY=VALUE, got '${kv}'`);
+      env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    const proc = kernel.spawn(program, programArgs, { env, stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
     // Signals sent to agentix itself go to the program, as a shell's exec would have it receive them.
     let interrupts = 0;
     const forward = (sig: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void => {

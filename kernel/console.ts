@@ -4,6 +4,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { ERRNO } from '../abi/errno.js';
+import { SIGNALS } from '../abi/signals.js';
 import type { OpenFile } from './fd.js';
 import type { Proc, Waker } from './proc.js';
 
@@ -12,6 +13,19 @@ const HIGH_WATER = 64 * 1024;
 export class ConsoleOut implements OpenFile {
   readonly kind = 'console';
   refs = 0;
+  /** The host stream failed (its reader went away: EPIPE): writes now fail as on a pipe with no reader. */
+  private broken = false;
+  /** Writers parked until the host drains its buffer. */
+  private readonly parked = new Set<Proc>();
+  private readonly onError = (): void => {
+    this.broken = true;
+    // No 'drain' comes after an error: release the parked writers as the reader's end of a pipe closing would.
+    for (const p of [...this.parked]) {
+      this.parked.delete(p);
+      this.k.signal(p, SIGNALS.SIGPIPE.no, 0);
+      this.k.complete(p, -ERRNO.EPIPE.no);
+    }
+  };
 
   /** `owned`: the kernel made the sink for the API caller, so it ends when the last descriptor closes (EOF). */
   constructor(
@@ -19,23 +33,37 @@ export class ConsoleOut implements OpenFile {
     private readonly sink: Writable,
     private readonly owned: boolean,
     private readonly k: Waker,
-  ) {}
+  ) {
+    // Without a listener, a stream error (EPIPE when `agentix run prog | head` closes early) would take the host down.
+    sink.on('error', this.onError);
+  }
 
   read(): number {
     return -ERRNO.EBADF.no;
   }
 
   write(p: Proc, data: Uint8Array): number {
-    if (this.sink.destroyed || this.sink.writableEnded) return -ERRNO.EPIPE.no;
+    if (this.broken || this.sink.destroyed || this.sink.writableEnded) {
+      // As write(2) to a pipe whose reader is gone: SIGPIPE (fatal by default), and EPIPE if it is caught or ignored.
+      this.k.signal(p, SIGNALS.SIGPIPE.no, 0);
+      return -ERRNO.EPIPE.no;
+    }
     const n = data.length;
     // Copy: data is a view into the process's channel, reused by its next call.
     if (this.sink.write(Buffer.from(data))) return n;
-    const onDrain = (): void => this.k.complete(p, n);
+    const onDrain = (): void => {
+      this.parked.delete(p);
+      this.k.complete(p, n);
+    };
     this.sink.once('drain', onDrain);
+    this.parked.add(p);
     return this.k.block(p, {
       reason: `write to ${this.name} (host backpressure)`,
       retry: null,
-      cancel: () => this.sink.off('drain', onDrain),
+      cancel: () => {
+        this.parked.delete(p);
+        this.sink.off('drain', onDrain);
+      },
       // The host already holds the bytes: a signal ends the wait but the write happened (POSIX: return the count).
       interrupted: n,
     });
@@ -43,6 +71,7 @@ export class ConsoleOut implements OpenFile {
 
   release(): void {
     if (this.owned) this.sink.end();
+    // The listener stays while the host may still report the failure of bytes written earlier; it only sets a flag.
   }
 
   describe(): string {

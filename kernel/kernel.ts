@@ -12,7 +12,7 @@ import { SIG_CATCH, SIG_IGN, SIGNALS, signalDefault } from '../abi/signals.js';
 import type { SpawnRequest } from '../abi/syscalls.js';
 import type { Infer } from '../abi/types.js';
 import { Encoder } from '@msgpack/msgpack';
-import { PAYLOAD_MAX } from '../abi/layout.js';
+import { kSpin, PAYLOAD_MAX } from '../abi/layout.js';
 import { Channel, RET1 } from './channel.js';
 import { seededRandom, VirtualClock, WallClock, type Clock } from './clock.js';
 import type { ExitHow } from './events.js';
@@ -158,7 +158,11 @@ export class KernelCore extends ProcessTable implements Waker {
       child.parentLink = { stack: parent.resources, resource: parent.resources.acquire('child', `child pid ${pid}`, () => this.orphan(child)) };
     }
     this.events.emit({ kind: 'spawn', pid, ppid: parent.pid, path: file });
-    if (worker) child.channel.arm();
+    if (worker) {
+      // Its boot call is answered within microseconds when a CPU is free: let it spin for it rather than sleep.
+      if (this.coreFree()) child.channel.i32[kSpin] = this.params.userSpinPolls;
+      child.channel.arm();
+    }
     if (this.clock.virtual && worker) {
       // Deterministic mode: runnable from the moment of its spawn, not of its worker's boot, so the schedule
       // never depends on how fast a worker starts. If picked before it booted, its CPU waits for the boot.

@@ -50,6 +50,8 @@ export interface Waker {
   wake(p: Proc): void;
   /** Finishes p's parked call with a result (>= 0) or -errno. */
   complete(p: Proc, result: number): void;
+  /** Sends a signal from the kernel itself (SIGPIPE for a write to a broken host stream). */
+  signal(p: Proc, sig: number, from: number): void;
 }
 
 export interface ExitStatus {

@@ -41,6 +41,31 @@ function cli(args: readonly string[], opts: CliOptions = {}): Promise<Outcome> {
 }
 
 describe('agentix run', () => {
+  it('a program writing to a stdout whose reader went away dies of SIGPIPE, and agentix exits 141', async () => {
+    // As `yes | head -1`: the reader takes one chunk and closes its end.
+    const r = await new Promise<Outcome>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'run', fixture('chatty.js')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+    });
+    expect(r.code).toBe(128 + 13);
+    expect(r.stderr).not.toContain('Unhandled');
+  });
+
+  it('--env puts variables in the program environment, which is otherwise empty', async () => {
+    expect(JSON.parse((await cli(['run', fixture('print-env.js')])).stdout)).toEqual({});
+    const r = await cli(['run', '--env', 'A=1', '--env', 'B=x=y', fixture('print-env.js')]);
+    expect(JSON.parse(r.stdout)).toEqual({ A: '1', B: 'x=y' });
+  });
+
+  it('--inherit-env starts from the environment agentix itself has', async () => {
+    const r = await cli(['run', '--inherit-env', fixture('print-env.js')]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ PATH: process.env.PATH });
+  });
+
   it('runs examples/hello.js: prints the greeting and exits 0', async () => {
     const r = await cli(['run', 'examples/hello.js']);
     expect(r).toMatchObject({ code: 0, stderr: '' });

@@ -28,14 +28,19 @@ export function attachChannel(sab: SharedArrayBuffer): Trap {
   return current;
 }
 
+// Globals the per-call path uses, taken once: a global lookup in a vm context costs far more than a module binding.
+const { isView } = ArrayBuffer;
+const Uint8ArrayCtor = Uint8Array;
+const { max } = Math;
+
 const encoder = new Encoder();
 const decoder = new Decoder();
 const utf8 = new TextEncoder();
 
 function toBytes(v: unknown): Uint8Array | null {
   if (typeof v === 'string') return utf8.encode(v);
-  if (v instanceof Uint8Array) return v;
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof Uint8ArrayCtor) return v;
+  if (isView(v)) return new Uint8ArrayCtor(v.buffer, v.byteOffset, v.byteLength);
   return null;
 }
 
@@ -44,9 +49,9 @@ function marshal(t: Trap, def: SyscallDef, slots: number, args: readonly unknown
   const hasPayload = slots < def.args.length;
   for (let i = 0; i < slots; i++) {
     const v = args[i];
-    t.f64[i] = typeof v === 'number' ? v : NaN;
+    t.f64[i] = typeof v === 'number' ? v : 0 / 0;
   }
-  t.argc = hasPayload ? Math.max(0, args.length - 1) : args.length;
+  t.argc = hasPayload ? max(0, args.length - 1) : args.length;
   t.payloadLen = 0;
   if (!hasPayload) return;
   const payloadArg = def.args[slots]!;

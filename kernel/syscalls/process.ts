@@ -29,7 +29,9 @@ export const waitpid: Handler<'waitpid', Kernel> = (k, p, pid, options) => {
       }
     }
     if (!any) return -ERRNO.ECHILD.no;
-    return (options & WNOHANG) !== 0 ? 0 : BLOCK;
+    if ((options & WNOHANG) === 0) return BLOCK;
+    k.setRet1(p, 0); // no child changed state: status is 0, not whatever an earlier call left in the slot
+    return 0;
   };
   if (pid === 0 || pid < -1) return -ERRNO.EINVAL.no;
   const r = poll();
