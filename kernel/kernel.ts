@@ -57,6 +57,7 @@ export class KernelCore extends ProcessTable implements Waker {
       { ...params, cpus: params.deterministic ? 1 : params.cpus },
       (pick) => this.dispatch(pick),
       params.deterministic ? seededRandom(params.seed) : null,
+      () => this.events.active,
     );
     this.watchdog = setInterval(() => watchdogTick(this), params.watchdogTickMs);
     this.watchdog.unref();

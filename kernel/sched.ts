@@ -51,8 +51,9 @@ export interface SchedEntity {
   switchesInvoluntary: number;
   cpu: number;
   queue: QueueName;
-  /** Position in the fair or idle heap, -1 when not in one. */
-  heapIndex: number;
+  /** In the fair or idle heap, and the slot its entry names there (see VruntimeHeap). */
+  inHeap: boolean;
+  heapSlot: number;
   /** Tie-break among equal vruntimes: enqueue order, or a seeded random key in deterministic mode. */
   tie: number;
 }
@@ -60,7 +61,7 @@ export interface SchedEntity {
 export function newEntity(): SchedEntity {
   return {
     policy: SCHED_OTHER, rtPriority: 0, nice: 0, weight: NICE_0_WEIGHT, vruntime: 0, runtimeNs: 0, waitNs: 0,
-    since: 0, sliceStart: 0, switchesVoluntary: 0, switchesInvoluntary: 0, cpu: -1, queue: null, heapIndex: -1, tie: 0,
+    since: 0, sliceStart: 0, switchesVoluntary: 0, switchesInvoluntary: 0, cpu: -1, queue: null, inHeap: false, heapSlot: -1, tie: 0,
   };
 }
 
@@ -86,94 +87,198 @@ export type EnqueueReason = 'new' | 'wake' | 'preempt' | 'expired' | 'yield';
 /** Why a running task should give up its CPU: a better class or priority waits, or its slice is used up. */
 export type PreemptReason = 'priority' | 'slice';
 
-/** Why a task got a CPU: what it was compared against, so a pick can be explained after the fact. */
+/**
+ * Why a task got a CPU: what it was compared against, so a pick can be explained after the fact. One record is
+ * reused for every pick: read it inside the dispatch callback, do not keep it.
+ */
 export interface Pick<T extends Task> {
-  readonly task: T;
-  readonly cpu: number;
-  readonly cls: 'rt' | 'fair' | 'idle';
-  readonly vruntime: number;
-  readonly minVruntime: number;
-  /** The next candidate in the same class (its vruntime, or priority for real-time), if any. */
-  readonly runnerUp: number | null;
-  readonly runnable: number;
+  task: T;
+  cpu: number;
+  cls: 'rt' | 'fair' | 'idle';
+  vruntime: number;
+  minVruntime: number;
+  /** The next candidate in the same class (its vruntime, or priority for real-time), if any; computed only when
+   *  the scheduler was told someone wants explanations (it costs cache misses on a large runqueue). */
+  runnerUp: number | null;
+  runnable: number;
 }
 
-/** A binary heap of tasks by (vruntime, tie), with each task's index kept in its entity for O(log n) removal. */
+/**
+ * A binary min-heap of tasks by (vruntime, tie). The heap itself is typed arrays only: each entry is a key, a
+ * tie-break and a slot id, an index into `slots` where the task object sits. A sift moves numbers and never
+ * touches a task; at 100,000 tasks each pointer chase (task -> entity -> field) would be a cache miss per level.
+ * A queued task's key cannot change: only a running task is charged, and a task whose policy changes is removed
+ * first.
+ * Removal from the middle (a process killed, or its policy changed, while queued) is lazy. It clears the slot's
+ * live flag, and an entry whose slot is no longer live is dropped when it reaches the top. A slot is freed only
+ * then, so each slot has at most one entry, and the flag alone tells a stale entry without touching the task.
+ * `size` counts live entries.
+ */
 class VruntimeHeap<T extends Task> {
-  readonly items: T[] = [];
+  private n = 0;
+  private key = new Float64Array(64);
+  private tie = new Float64Array(64);
+  private ids = new Int32Array(64);
+  private readonly slots: (T | undefined)[] = [];
+  private slotLive = new Uint8Array(64);
+  private readonly freeSlots: number[] = [];
+  private live = 0;
+  /** Stale entries still in the arrays; when they outnumber the live ones the heap is rebuilt without them. */
+  private stale = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.live;
   }
+
+  /** Live tasks, in no particular order. */
+  tasks(): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.n; i++) if (this.valid(i)) out.push(this.slots[this.ids[i]!]!);
+    return out;
+  }
+
   peek(): T | undefined {
-    return this.items[0];
+    this.dropStale();
+    return this.n > 0 ? this.slots[this.ids[0]!] : undefined;
   }
 
   push(t: T): void {
-    t.sched.heapIndex = this.items.length;
-    this.items.push(t);
-    this.up(this.items.length - 1);
+    if (this.n === this.key.length) this.grow();
+    const se = t.sched;
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.slots.length;
+      if (slot === this.slotLive.length) {
+        const next = new Uint8Array(slot * 2);
+        next.set(this.slotLive);
+        this.slotLive = next;
+      }
+    }
+    this.slots[slot] = t;
+    this.slotLive[slot] = 1;
+    se.heapSlot = slot;
+    se.inHeap = true;
+    this.live++;
+    let i = this.n++;
+    const k = se.vruntime;
+    const b = se.tie;
+    const { key, tie, ids } = this;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pk = key[parent]!;
+      if (pk < k || (pk === k && tie[parent]! <= b)) break;
+      key[i] = pk;
+      tie[i] = tie[parent]!;
+      ids[i] = ids[parent]!;
+      i = parent;
+    }
+    key[i] = k;
+    tie[i] = b;
+    ids[i] = slot;
   }
 
   pop(): T | undefined {
-    const top = this.items[0];
-    if (top !== undefined) this.remove(top);
+    this.dropStale();
+    if (this.n === 0) return undefined;
+    const slot = this.ids[0]!;
+    const top = this.slots[slot]!;
+    this.removeTop();
+    this.freeSlot(slot);
+    top.sched.inHeap = false;
+    this.live--;
     return top;
   }
 
   remove(t: T): void {
-    const i = t.sched.heapIndex;
-    if (i < 0 || this.items[i] !== t) return;
-    const last = this.items.pop()!;
-    if (i < this.items.length) {
-      this.items[i] = last;
-      last.sched.heapIndex = i;
-      this.down(i);
-      this.up(i);
-    }
-    t.sched.heapIndex = -1;
+    const se = t.sched;
+    if (!se.inHeap) return;
+    se.inHeap = false;
+    this.slotLive[se.heapSlot] = 0; // its entry is now stale
+    this.live--;
+    // A stale entry deep in the heap may never reach the top: compact before they pile up (and pin dead tasks).
+    if (++this.stale > 32 && this.stale > this.live) this.rebuild();
   }
 
-  /** The smaller of the root's children: the runner-up after the root. */
+  /** The runner-up after the root (for explaining a pick); stale entries are skipped. */
   second(): T | undefined {
-    const a = this.items[1];
-    const b = this.items[2];
-    if (a === undefined) return b;
-    if (b === undefined) return a;
-    return before(a, b) ? a : b;
+    this.dropStale();
+    let best = -1;
+    // The runner-up is a child of the root unless a child is stale; then look further (rare: only after removals).
+    const limit = this.valid(1) && (this.n < 3 || this.valid(2)) ? Math.min(this.n, 3) : this.n;
+    for (let i = 1; i < limit; i++) if (this.valid(i) && (best < 0 || this.less(i, best))) best = i;
+    return best < 0 ? undefined : this.slots[this.ids[best]!];
   }
 
-  private up(i: number): void {
-    const h = this.items;
-    const t = h[i]!;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const q = h[parent]!;
-      if (!before(t, q)) break;
-      h[i] = q;
-      q.sched.heapIndex = i;
-      i = parent;
+  private valid(i: number): boolean {
+    return i < this.n && this.slotLive[this.ids[i]!] === 1;
+  }
+
+  private freeSlot(slot: number): void {
+    this.slots[slot] = undefined;
+    this.slotLive[slot] = 0;
+    this.freeSlots.push(slot);
+  }
+
+  private dropStale(): void {
+    while (this.n > 0 && this.slotLive[this.ids[0]!] === 0) {
+      const slot = this.ids[0]!;
+      this.removeTop();
+      this.freeSlot(slot);
+      this.stale--;
     }
-    h[i] = t;
-    t.sched.heapIndex = i;
   }
 
-  private down(i: number): void {
-    const h = this.items;
-    const n = h.length;
-    const t = h[i]!;
+  private rebuild(): void {
+    const live = this.tasks();
+    for (let i = 0; i < this.n; i++) this.freeSlot(this.ids[i]!);
+    this.slots.length = 0;
+    this.freeSlots.length = 0;
+    this.n = 0;
+    this.live = 0;
+    this.stale = 0;
+    for (const t of live) this.push(t);
+  }
+
+  private less(i: number, j: number): boolean {
+    const d = this.key[i]! - this.key[j]!;
+    return d < 0 || (d === 0 && this.tie[i]! < this.tie[j]!);
+  }
+
+  /** Removes the root entry (live or stale) and restores the heap. */
+  private removeTop(): void {
+    const { key, tie, ids } = this;
+    const last = --this.n;
+    if (last === 0) return;
+    const k = key[last]!;
+    const b = tie[last]!;
+    const id = ids[last]!;
+    let i = 0;
     for (;;) {
       let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && before(h[c + 1]!, h[c]!)) c++;
-      const q = h[c]!;
-      if (!before(q, t)) break;
-      h[i] = q;
-      q.sched.heapIndex = i;
+      if (c >= last) break;
+      if (c + 1 < last && this.less(c + 1, c)) c++;
+      const ck = key[c]!;
+      if (ck > k || (ck === k && tie[c]! >= b)) break;
+      key[i] = ck;
+      tie[i] = tie[c]!;
+      ids[i] = ids[c]!;
       i = c;
     }
-    h[i] = t;
-    t.sched.heapIndex = i;
+    key[i] = k;
+    tie[i] = b;
+    ids[i] = id;
+  }
+
+  private grow(): void {
+    const size = this.key.length * 2;
+    for (const name of ['key', 'tie'] as const) {
+      const next = new Float64Array(size);
+      next.set(this[name]);
+      this[name] = next;
+    }
+    const ids = new Int32Array(size);
+    ids.set(this.ids);
+    this.ids = ids;
   }
 }
 
@@ -206,6 +311,8 @@ export class Scheduler<T extends Task> {
     private readonly dispatch: (pick: Pick<T>) => void,
     /** Tie-break keys: enqueue order by default; a seeded generator makes ties a reproducible choice. */
     private readonly tieBreak: (() => number) | null = null,
+    /** Whether picks should carry their runner-up (the kernel answers: is anyone subscribed to events?). */
+    private readonly explain: () => boolean = () => true,
   ) {
     this.cpus = new Array<T | null>(params.cpus).fill(null);
     this.latencyNs = params.targetLatencyMs * 1e6;
@@ -231,7 +338,7 @@ export class Scheduler<T extends Task> {
     const rt: T[] = [];
     for (let prio = RT_LEVELS - 1; prio >= 1; prio--) rt.push(...this.rt[prio]!);
     const byKey = (a: T, b: T): number => (before(a, b) ? -1 : 1);
-    return [...rt, ...[...this.fair.items].sort(byKey), ...[...this.idle.items].sort(byKey)];
+    return [...rt, ...this.fair.tasks().sort(byKey), ...this.idle.tasks().sort(byKey)];
   }
 
   /** Sets a task's class and weight; the caller requeues it if it is runnable. */
@@ -355,20 +462,36 @@ export class Scheduler<T extends Task> {
     this.updateMin();
   }
 
+  private readonly pick = {
+    task: null as unknown as T, cpu: 0, cls: 'fair' as Pick<T>['cls'], vruntime: 0, minVruntime: 0,
+    runnerUp: null as number | null, runnable: 0,
+  };
+
   private pickFor(cpu: number): Pick<T> {
-    const runnable = this.queued;
+    const pick = this.pick;
+    pick.cpu = cpu;
+    pick.runnable = this.queued;
+    pick.minVruntime = this.minVruntime;
+    const explain = this.explain();
     const prio = this.highestRt();
     if (prio > 0) {
       const q = this.rt[prio]!;
       const t = q[0]!;
       this.remove(t);
-      return { task: t, cpu, cls: 'rt', vruntime: t.sched.vruntime, minVruntime: this.minVruntime, runnerUp: q[0] === undefined ? null : prio, runnable };
+      pick.task = t;
+      pick.cls = 'rt';
+      pick.vruntime = t.sched.vruntime;
+      pick.runnerUp = explain && q[0] !== undefined ? prio : null;
+      return pick;
     }
     const heap = this.fair.size > 0 ? this.fair : this.idle;
-    const runnerUp = heap.second()?.sched.vruntime ?? null;
+    pick.runnerUp = explain ? heap.second()?.sched.vruntime ?? null : null;
     const t = heap.pop()!;
     t.sched.queue = null;
-    return { task: t, cpu, cls: heap === this.fair ? 'fair' : 'idle', vruntime: t.sched.vruntime, minVruntime: this.minVruntime, runnerUp, runnable };
+    pick.task = t;
+    pick.cls = heap === this.fair ? 'fair' : 'idle';
+    pick.vruntime = t.sched.vruntime;
+    return pick;
   }
 
   /** The highest non-empty real-time priority, or 0. */

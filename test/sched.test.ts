@@ -43,7 +43,7 @@ class Rig {
   now = 0;
 
   constructor(params: Partial<SchedParams> = {}, tieBreak: (() => number) | null = null) {
-    this.sched = new Scheduler<FakeTask>({ ...PARAMS, ...params }, (p) => this.picks.push(p), tieBreak);
+    this.sched = new Scheduler<FakeTask>({ ...PARAMS, ...params }, (p) => this.picks.push({ ...p }), tieBreak); // the scheduler reuses its pick record
   }
 
   task(policy: Policy = SCHED_OTHER, nice = 0, rtPriority = isRt(policy) ? 1 : 0): FakeTask {
@@ -630,7 +630,7 @@ class Checker {
         r.sched.remove(t);
         r.sched.vacate(t);
         this.where.delete(t);
-        must(t.sched.queue === null && t.sched.cpu === -1 && t.sched.heapIndex === -1, 'an exited task is nowhere');
+        must(t.sched.queue === null && t.sched.cpu === -1 && !t.sched.inHeap, 'an exited task is nowhere');
         break;
       }
       case 'setPolicy': {
@@ -673,7 +673,7 @@ class Checker {
         running++;
         must(se.queue === null && se.cpu >= 0 && sched.onCpu(se.cpu) === t, `pid ${t.pid} holds its CPU and is not queued`);
       } else {
-        must(se.queue === null && se.cpu === -1 && se.heapIndex === -1, `blocked pid ${t.pid} is neither queued nor on a CPU`);
+        must(se.queue === null && se.cpu === -1 && !se.inHeap, `blocked pid ${t.pid} is neither queued nor on a CPU`);
       }
     }
     must(sched.queued === queued, `the runqueue holds ${sched.queued} tasks, the model ${queued}`);

@@ -1,7 +1,8 @@
 // The suites `npm run bench` runs, in order. A new suite is one module here and one line in this list.
 
 import type { Suite } from '../suite.js';
+import { schedSuite } from './sched.js';
 import { spawnSuite } from './spawn.js';
 import { syscallSuite } from './syscall.js';
 
-export const SUITES: readonly Suite[] = [syscallSuite, spawnSuite];
+export const SUITES: readonly Suite[] = [syscallSuite, spawnSuite, schedSuite];
