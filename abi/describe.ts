@@ -62,6 +62,8 @@ export function describeRet(r: Ret): string {
       return 'bytes';
     case 'record':
       return describeSchema(r.schema);
+    case 'mapping':
+      return '(addr, bytes)';
     default: {
       const never: never = r;
       return String(never);

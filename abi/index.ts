@@ -49,7 +49,9 @@ export type RetValue<R extends Ret> = R extends { kind: 'void' }
           ? Uint8Array
           : R extends { kind: 'record'; schema: infer S extends Schema }
             ? Infer<S>
-            : never;
+            : R extends { kind: 'mapping' }
+              ? { addr: number; bytes: Uint8Array }
+              : never;
 
 export type SyncCall<N extends SyscallName> = (...args: ArgValues<SyscallOf<N>['args']>) => RetValue<SyscallOf<N>['ret']>;
 export type AsyncCall<N extends SyscallName> = (

@@ -17,3 +17,9 @@ export const IO_MAX = PAYLOAD_MAX;
 export const SSIZE_MAX = 0x7fffffff;
 /** Seconds in a nanosleep: about 68 years, so that any value fits a timer without overflow surprises. */
 export const SLEEP_SEC_MAX = 0x7fffffff;
+/** Largest mmap length: beyond any simulated memory this kernel can be given (the allocator's range). */
+export const MMAP_MAX = 2 ** 35;
+/** The top of every process's virtual address space: mappings live below it (past it, mmap fails with ENOMEM). */
+export const VADDR_MAX = 2 ** 48;
+/** Largest RLIMIT_AS a spawn can set, in bytes. */
+export const MEM_LIMIT_MAX = 2 ** 48;

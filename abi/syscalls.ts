@@ -1,7 +1,7 @@
 // The syscall table: each call defined once. Numbers are ABI: never reuse or renumber one.
-// Ranges by family: process 1-9, signal 10-19, time 20-29, sched 30-39, fd 40-59.
+// Ranges by family: process 1-9, signal 10-19, time 20-29, sched 30-39, fd 40-59, memory 60-79.
 
-import { ARGV_MAX, ENV_KEY_MAX, ENV_MAX, OPEN_MAX, PATH_MAX, PID_MAX, SLEEP_SEC_MAX, SSIZE_MAX } from './limits.js';
+import { ARGV_MAX, ENV_KEY_MAX, ENV_MAX, MEM_LIMIT_MAX, MMAP_MAX, OPEN_MAX, VADDR_MAX, PATH_MAX, PID_MAX, SLEEP_SEC_MAX, SSIZE_MAX } from './limits.js';
 import { bytes, fd, flags, int, pid, record, ret, s, signal, type SyscallDef } from './types.js';
 
 /** waitpid options. */
@@ -38,8 +38,12 @@ export const SpawnRequest = s.record(
     privileged: s.bool(),
     /** RLIMIT_CPU in milliseconds of CPU time: SIGXCPU when reached, SIGKILL a grace period later. */
     cpuLimitMs: s.int(1, 0x7fffffff),
+    /** RLIMIT_AS in bytes: the most simulated memory the child may hold; past it, ENOMEM. Default the caller's. */
+    memLimit: s.int(1, MEM_LIMIT_MAX),
+    /** Added to the child's OOM badness, -1000 (never chosen) to 1000; lowering it below the caller's needs privilege. */
+    oomScoreAdj: s.int(-1000, 1000),
   },
-  ['argv', 'env', 'fds', 'nice', 'policy', 'rtPriority', 'privileged', 'cpuLimitMs'],
+  ['argv', 'env', 'fds', 'nice', 'policy', 'rtPriority', 'privileged', 'cpuLimitMs', 'memLimit', 'oomScoreAdj'],
 );
 
 export const Rusage = s.record({
@@ -144,6 +148,16 @@ export const SYSCALLS = [
   {
     nr: 42, name: 'close', family: 'fd', args: [fd('fd')], ret: ret.void, errnos: ['EBADF'], blocking: false,
     doc: 'Closes a descriptor; the open file goes when its last descriptor in any process is closed.',
+  },
+  {
+    nr: 60, name: 'mmap', family: 'memory', args: [int('length', 1, MMAP_MAX)], ret: ret.mapping,
+    errnos: ['ENOMEM'], blocking: false,
+    doc: 'Maps length bytes of fresh, zeroed memory at a new address in the caller\'s address space; the caller reads and writes it directly as a Uint8Array.',
+  },
+  {
+    nr: 61, name: 'munmap', family: 'memory', args: [int('addr', 0, VADDR_MAX), int('length', 1, MMAP_MAX)],
+    ret: ret.void, errnos: [], blocking: false,
+    doc: 'Unmaps a whole region the caller mapped (addr and length as mmap gave them; anything else: EINVAL).',
   },
 ] as const satisfies readonly SyscallDef[];
 

@@ -86,9 +86,12 @@ export type Ret =
   | { readonly kind: 'int'; readonly name: string }
   | { readonly kind: 'pair'; readonly names: readonly [string, string] }
   | { readonly kind: 'bytes' }
-  | { readonly kind: 'record'; readonly schema: Schema };
+  | { readonly kind: 'record'; readonly schema: Schema }
+  /** A new memory region: its address in the int slot, and its SharedArrayBuffer handed over out of band (the
+   *  process's grant port), which userland receives before the call returns. */
+  | { readonly kind: 'mapping' };
 
-export type Family = 'process' | 'signal' | 'time' | 'sched' | 'fd';
+export type Family = 'process' | 'signal' | 'time' | 'sched' | 'fd' | 'memory';
 
 export interface SyscallDef {
   readonly nr: number;
@@ -133,4 +136,5 @@ export const ret = {
   pair: <A extends string, B extends string>(a: A, b: B) => ({ kind: 'pair', names: [a, b] }) as const,
   bytes: { kind: 'bytes' } as const,
   record: <S extends Schema>(schema: S) => ({ kind: 'record', schema }) as const,
+  mapping: { kind: 'mapping' } as const,
 };

@@ -11,12 +11,15 @@ import type { OpenFile } from './fd.js';
 import { KernelCore } from './kernel.js';
 import { PARAM, type Params } from './param.js';
 import type { Proc, ProcState } from './proc.js';
+import type { MemInfo } from './mm.js';
 
 export interface KernelOptions {
   /** Virtual CPUs (default: the machine's cores). */
   cpus?: number;
-  /** Simulated physical memory, in bytes or as a size such as '256M'. */
+  /** Simulated physical memory, in bytes or as a size such as '256M' (default 256M). */
   mem?: number | string;
+  /** Memory pressure events at these fractions of mem (default 0.8 and 0.95). */
+  memPressure?: readonly [number, number];
   /** Live processes at most (spawn past it: EAGAIN in userland, ERR_PROCESS_LIMIT here). */
   maxProcs?: number;
   /** Each process's JavaScript heap limit in MiB (default: V8's); past it the process dies with SIGKILL. */
@@ -57,6 +60,10 @@ export interface SpawnOptions {
   privileged?: boolean;
   /** RLIMIT_CPU: CPU time in ms after which it gets SIGXCPU, then SIGKILL after cpuLimitGraceMs. */
   cpuLimitMs?: number;
+  /** RLIMIT_AS: the most simulated memory, in bytes or as a size ('64M'), the process may hold; past it, ENOMEM. */
+  memLimit?: number | string;
+  /** Added to the process's OOM badness: -1000 (never chosen by the OOM killer) to 1000 (chosen first). */
+  oomScoreAdj?: number;
 }
 
 export type PolicyName = 'other' | 'fifo' | 'rr' | 'idle';
@@ -89,6 +96,9 @@ export interface ProcInfo {
   readonly switches: { readonly voluntary: number; readonly involuntary: number };
   readonly fds: number;
   readonly resources: number;
+  /** Simulated memory it holds, in bytes, and its RLIMIT_AS (null: none). */
+  readonly memBytes: number;
+  readonly memLimit: number | null;
   readonly exit: ExitResult | null;
 }
 
@@ -152,6 +162,8 @@ export class Kernel extends KernelCore {
       warmWorkers: opts.warmWorkers ?? PARAM.warmWorkers,
       heapMb: opts.heapMb === undefined ? PARAM.heapMb : positiveInt('heapMb', opts.heapMb, PARAM.heapMb),
       memBytes: opts.mem === undefined ? PARAM.memBytes : parseSize(opts.mem),
+      memPressureWarn: opts.memPressure?.[0] ?? PARAM.memPressureWarn,
+      memPressureCritical: opts.memPressure?.[1] ?? PARAM.memPressureCritical,
       targetLatencyMs: opts.targetLatencyMs ?? PARAM.targetLatencyMs,
       minGranularityMs: opts.minGranularityMs ?? PARAM.minGranularityMs,
       shutdownGraceMs: opts.shutdownGraceMs ?? PARAM.shutdownGraceMs,
@@ -180,6 +192,7 @@ export class Kernel extends KernelCore {
     }
     const r = this.createProcess(this.init, program, [program, ...args], opts.env ?? {}, files, {
       nice: opts.nice, policy, rtPriority: opts.rtPriority, privileged: opts.privileged, cpuLimitMs: opts.cpuLimitMs,
+      memLimit: opts.memLimit === undefined ? undefined : parseSize(opts.memLimit), oomScoreAdj: opts.oomScoreAdj,
     });
     if (typeof r === 'number') {
       for (const f of files) if (f.refs === 0) f.release();
@@ -215,6 +228,11 @@ export class Kernel extends KernelCore {
     this.signal(p, no, 0);
   }
 
+  /** Memory: total, used, free, largest free block, fragmentation, per-size-class counts, per-process usage. */
+  meminfo(): MemInfo {
+    return this.memory.meminfo(this.procs.values());
+  }
+
   /** A snapshot of the process table, init and zombies included. */
   ps(): ProcInfo[] {
     return [...this.procs.values()].map((p) => ({
@@ -235,6 +253,8 @@ export class Kernel extends KernelCore {
       switches: { voluntary: p.sched.switchesVoluntary, involuntary: p.sched.switchesInvoluntary },
       fds: p.fds.entries().length,
       resources: p.resources.live().length,
+      memBytes: p.memBytes,
+      memLimit: Number.isFinite(p.memLimit) ? p.memLimit : null,
       exit: p.status === null ? null : toResult(p.status),
     }));
   }

@@ -3,6 +3,7 @@
 
 import type { ProcState } from './proc.js';
 
+/** Every event names the process it is about (for kernel-wide ones, the process whose request caused it). */
 export type KernelEvent =
   | { readonly kind: 'proc_state'; readonly pid: number; readonly from: ProcState; readonly to: ProcState }
   | { readonly kind: 'spawn'; readonly pid: number; readonly ppid: number; readonly path: string }
@@ -23,6 +24,22 @@ export type KernelEvent =
       readonly vruntime: number; readonly ranNs: number; readonly next: Readonly<{ pid: number; vruntime: number; rtPriority: number }> | null;
     }
   | { readonly kind: 'watchdog'; readonly pid: number; readonly ms: number }
+  /** A region was mapped or unmapped (freed: its last user let go); `used` is the bytes in use after it. */
+  | {
+      readonly kind: 'mem'; readonly op: 'map' | 'unmap'; readonly pid: number; readonly addr: number; readonly size: number;
+      readonly region: 'anon' | 'pipe' | 'shm' | 'mq'; readonly used: number;
+    }
+  /** Free memory was in pieces: the live regions were laid out again from address 0 (no byte moved). */
+  | { readonly kind: 'mem_compact'; readonly pid: number; readonly regions: number; readonly largestFreeBefore: number; readonly largestFreeAfter: number }
+  /** Usage crossed a pressure threshold (a fraction of total), rising or falling. */
+  | { readonly kind: 'mem_pressure'; readonly pid: number; readonly threshold: number; readonly rising: boolean; readonly used: number; readonly total: number }
+  /** The allocator could not serve `requested` bytes: the OOM killer's decision, with the free-list state and the
+   *  top candidates it compared, so it can be explained after the fact. */
+  | {
+      readonly kind: 'oom'; readonly pid: number; readonly requested: number; readonly victim: number | null;
+      readonly free: number; readonly largestFree: number;
+      readonly candidates: readonly { readonly pid: number; readonly footprint: number; readonly oomScoreAdj: number; readonly badness: number }[];
+    }
   | { readonly kind: 'rlimit'; readonly pid: number; readonly resource: 'cpu'; readonly action: 'SIGXCPU' | 'SIGKILL' };
 
 /** How the kernel saw a process end: an exit call (return from main, exit(), an uncaught throw), a fatal signal

@@ -4,6 +4,7 @@
 // starts a fresh one).
 
 import { Piscina } from 'piscina';
+import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { ProcessTask } from '../userland/loader.js';
 
@@ -21,6 +22,8 @@ export interface Running {
   readonly done: Promise<void>;
   /** Terminates the worker thread now. */
   terminate(): void;
+  /** Hands the process a region's buffer; it takes it synchronously (receiveMessageOnPort) when the call returns. */
+  grant(sab: SharedArrayBuffer): void;
 }
 
 export class Host {
@@ -40,10 +43,18 @@ export class Host {
     });
   }
 
-  start(task: ProcessTask): Running {
+  start(task: Omit<ProcessTask, 'grants'>): Running {
     const abort = new AbortController();
-    const done = this.pool.run(task, { signal: abort.signal }) as Promise<void>;
-    return { done, terminate: () => abort.abort() };
+    // The grant port: a SharedArrayBuffer cannot travel inside the channel (itself a SharedArrayBuffer), so
+    // regions reach the process as messages it reads synchronously while its call is being answered.
+    const { port1, port2 } = new MessageChannel();
+    port1.unref();
+    const done = this.pool.run({ ...task, grants: port2 }, { signal: abort.signal, transferList: [port2] }) as Promise<void>;
+    void done.then(
+      () => port1.close(),
+      () => port1.close(),
+    );
+    return { done, terminate: () => abort.abort(), grant: (sab) => port1.postMessage(sab) };
   }
 
   async close(): Promise<void> {

@@ -5,4 +5,5 @@ export type { KernelOptions, SpawnOptions, ExitResult, ProcInfo, StdinOption, Ou
 export { AgentixError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { KernelEvent, Stamped, ExitHow } from './events.js';
 export type { ProcState } from './proc.js';
+export type { MemInfo } from './mm.js';
 export { PARAM } from './param.js';

@@ -24,8 +24,9 @@ import { HANDLERS } from './syscalls/index.js';
 import { Proc, type ExitStatus, type Wait, type Waker } from './proc.js';
 import type { Params } from './param.js';
 import { Scheduler, type Pick, type Policy } from './sched.js';
-import { spawnScheduling, type SpawnSched } from './priority.js';
-export type { SpawnSched } from './priority.js';
+import { spawnMemory, spawnScheduling, type SpawnAttrs } from './priority.js';
+import { Memory } from './mm.js';
+export type { SpawnAttrs } from './priority.js';
 import { overCpuLimit, watchdogTick } from './watchdog.js';
 import { toError } from './errors.js';
 
@@ -35,6 +36,7 @@ const { SIGKILL, SIGCHLD, SIGSEGV } = SIGNALS;
 export class KernelCore extends ProcessTable implements Waker {
   readonly sched: Scheduler<Proc>;
   readonly clock: Clock;
+  readonly memory: Memory;
   protected readonly host: Host;
   private readonly encoder = new Encoder();
   private readonly watchdog: NodeJS.Timeout;
@@ -69,6 +71,11 @@ export class KernelCore extends ProcessTable implements Waker {
       },
     });
     this.host = new Host(params);
+    this.memory = new Memory(params.memBytes, [params.memPressureWarn, params.memPressureCritical], {
+      events: this.events,
+      procs: () => this.procs.values(),
+      oomKill: (p) => this.signal(p, SIGKILL.no, 0),
+    });
   }
 
   // ---- time ----
@@ -96,7 +103,7 @@ export class KernelCore extends ProcessTable implements Waker {
    */
   createProcess(
     parent: Proc, program: string, argv: readonly string[], env: Readonly<Record<string, string>>,
-    files: readonly (OpenFile | undefined)[], sched: SpawnSched = {},
+    files: readonly (OpenFile | undefined)[], sched: SpawnAttrs = {},
   ): Proc | number {
     let file: string;
     try {
@@ -123,17 +130,21 @@ export class KernelCore extends ProcessTable implements Waker {
 
   private newProc(
     parent: Proc, file: string, argv: readonly string[], env: Readonly<Record<string, string>>,
-    files: readonly (OpenFile | undefined)[], worker: boolean, sched: SpawnSched,
+    files: readonly (OpenFile | undefined)[], worker: boolean, sched: SpawnAttrs,
   ): Proc | number {
     if (this.stopping) return -ERRNO.EAGAIN.no;
     const sch = spawnScheduling(parent.pid === 1 ? null : parent, sched);
     if (typeof sch === 'number') return -sch;
+    const mem = spawnMemory(parent.pid === 1 ? null : parent, sched);
+    if (typeof mem === 'number') return -mem;
     if (this.procs.size > this.params.maxProcs) return -ERRNO.EAGAIN.no;
     const pid = this.allocPid();
     if (pid < 0) return pid;
     const child: Proc = new Proc(pid, parent.pid, file, [...argv], new Channel(() => this.onRequest(child)));
     child.env = { ...env };
     child.privileged = sch.privileged;
+    child.memLimit = mem.memLimit;
+    child.oomScoreAdj = mem.oomScoreAdj;
     this.sched.setPolicy(child, sch.policy, sch.rtPriority, sch.nice);
     if (sched.cpuLimitMs !== undefined) child.cpuLimitNs = sched.cpuLimitMs * 1e6;
     else if (parent !== this.init) child.cpuLimitNs = parent.cpuLimitNs;
@@ -144,12 +155,14 @@ export class KernelCore extends ProcessTable implements Waker {
         channel: child.channel.sab, path: file, argv: JSON.stringify(argv), env: JSON.stringify(env),
       });
       child.resources.acquire('worker', `worker thread of pid ${pid}`, () => this.releaseWorker(child, running));
+      child.grant = (sab) => running.grant(sab);
       running.done.then(
         () => this.workerDone(child, null),
         (e: unknown) => this.workerDone(child, e),
       );
     } else {
       child.local = true;
+      child.grant = (sab) => child.localGrants.push(sab);
       child.resources.acquire('worker', `local channel of pid ${pid}`, () => child.channel.close());
     }
     files.forEach((f, fd) => {

@@ -36,8 +36,11 @@ export const PARAM = {
   /** Each process's JavaScript heap limit in MiB (worker resourceLimits); 0 leaves V8's default. A process
    *  that exceeds it dies with SIGKILL, as under an OOM killer. */
   heapMb: 0,
-  /** Simulated physical memory (issue 4 accounts IPC and mappings against it). */
+  /** Simulated physical memory: every region processes hold (mmap, and IPC buffers as they come) is charged to it. */
   memBytes: 256 * 1024 * 1024,
+  /** Memory pressure events when usage crosses these fractions of memBytes (rising and falling). */
+  memPressureWarn: 0.8,
+  memPressureCritical: 0.95,
 } as const;
 
 export type Params = { -readonly [K in keyof typeof PARAM]: (typeof PARAM)[K] extends boolean ? boolean : number };

@@ -39,12 +39,28 @@ export function mayRenice(caller: Proc, target: Proc, nice: number): number {
 }
 
 /** What a spawner asks for; unset fields are inherited from the parent, as across fork. */
-export interface SpawnSched {
+export interface SpawnAttrs {
   nice?: number | undefined;
   policy?: number | undefined;
   rtPriority?: number | undefined;
   privileged?: boolean | undefined;
   cpuLimitMs?: number | undefined;
+  memLimit?: number | undefined;
+  oomScoreAdj?: number | undefined;
+}
+
+/**
+ * The child's memory limit and OOM adjustment at spawn, or an errno. Like a hard rlimit, an unprivileged parent
+ * cannot give a child more memory than it may have itself, nor lower its oom_score_adj below its own (Linux
+ * needs CAP_SYS_RESOURCE for that).
+ */
+export function spawnMemory(parent: Proc | null, req: SpawnAttrs): { memLimit: number; oomScoreAdj: number } | number {
+  const memLimit = req.memLimit ?? parent?.memLimit ?? Infinity;
+  const oomScoreAdj = req.oomScoreAdj ?? parent?.oomScoreAdj ?? 0;
+  if (parent !== null && !parent.privileged && (memLimit > parent.memLimit || oomScoreAdj < parent.oomScoreAdj)) {
+    return ERRNO.EPERM.no;
+  }
+  return { memLimit, oomScoreAdj };
 }
 
 /**
@@ -53,7 +69,7 @@ export interface SpawnSched {
  * class or priority it does not have itself.
  */
 export function spawnScheduling(
-  parent: Proc | null, req: SpawnSched,
+  parent: Proc | null, req: SpawnAttrs,
 ): { policy: Policy; rtPriority: number; nice: number; privileged: boolean } | number {
   const from = parent?.sched;
   const policy = req.policy ?? from?.policy ?? SCHED_OTHER;

@@ -5,6 +5,7 @@ import type { Channel } from './channel.js';
 import { FdTable } from './fd.js';
 import { ResourceStack, type Resource } from './orchestrator.js';
 import { newEntity, type SchedEntity } from './sched.js';
+import type { Region } from './mm.js';
 
 /**
  * new      spawned; its worker is loading and has not asked to run yet
@@ -96,6 +97,17 @@ export class Proc {
   lastSyscallWallNs = 0;
   /** Its first frame (the boot yield) has arrived: its worker is ready to run userland code. */
   booted = false;
+  /** Simulated memory held (every region it uses, in full), its RLIMIT_AS, and its OOM score adjustment. */
+  memBytes = 0;
+  memLimit = Infinity;
+  oomScoreAdj = 0;
+  /** The process's address space: its mappings by virtual address, and where the next one goes (above a guard page). */
+  readonly mappings = new Map<number, Region>();
+  vmNext = 0x10000;
+  /** Hands a region's buffer to the process out of band, before the reply that names it (set by the kernel). */
+  grant: (sab: SharedArrayBuffer) => void = () => {};
+  /** For a local (harness) process: buffers granted to it, oldest first, for the harness to take. */
+  readonly localGrants: SharedArrayBuffer[] = [];
   /** Usage of reaped children (RUSAGE_CHILDREN). */
   readonly childUsage = { cpuNs: 0, waitNs: 0, nvcsw: 0, nivcsw: 0 };
   readonly startedAt = performance.now();

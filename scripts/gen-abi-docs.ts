@@ -44,7 +44,17 @@ const FAMILIES: { readonly [F in Family]: { readonly title: string; readonly int
   },
   sched: {
     title: 'Scheduling',
-    intro: 'Giving up the virtual CPU.',
+    intro:
+      'Giving up the virtual CPU, priorities and policies, and usage. Raising a priority or entering the real-time ' +
+      'class needs privilege, which only a privileged spawner grants (docs/scheduler.md).',
+  },
+  memory: {
+    title: 'Memory',
+    intro:
+      'Regions of the simulated physical memory (`--mem`). Each region has a SharedArrayBuffer of its own that ' +
+      'reaches the process out of band, so no view a process holds reaches another region. Every region is charged ' +
+      'to the allocator and to its users, counted against RLIMIT_AS, and returned when the last user lets go ' +
+      '(docs/memory.md).',
   },
   fd: {
     title: 'Descriptors',
@@ -94,6 +104,9 @@ const LIMITS: { readonly [K in keyof typeof limits]: string } = {
   IO_MAX: 'Most bytes one read or write moves (one payload); larger requests return a short count.',
   SSIZE_MAX: 'Largest count a read may ask for (a signed 32-bit count, as ssize_t is carried).',
   SLEEP_SEC_MAX: 'Largest number of seconds in one nanosleep.',
+  MMAP_MAX: 'Largest length mmap takes; a length over the memory there is answers ENOMEM.',
+  MEM_LIMIT_MAX: 'Largest RLIMIT_AS (`memLimit`) a spawn request can set, in bytes.',
+  VADDR_MAX: 'The top of a process\'s virtual address space; mappings are placed page-aligned below it, from 0x10000 up.',
 };
 
 /** How an argument of each kind travels and what the kernel's validator (kernel/validate.ts) answers when it is wrong. */
@@ -126,6 +139,9 @@ const RETS: { readonly [K in Ret['kind']]: string } = {
   pair: 'Two integers, in ret0 and ret1; the SDK returns them as one object with both names.',
   bytes: 'Bytes in the payload, kReplyLen of them; the SDK returns a Uint8Array.',
   record: 'One msgpack value in the payload, kReplyLen bytes.',
+  mapping:
+    'The region\'s address in ret0; its SharedArrayBuffer goes to the process\'s grant port before the reply, and the ' +
+    'SDK returns `{ addr, bytes }`, bytes a Uint8Array over the whole region.',
 };
 
 /** Why any call can fail with each frame errno (kernel/executor.ts and kernel/validate.ts decide these). */
@@ -170,6 +186,12 @@ const FIELD_NOTES = new Map<Schema, Readonly<Record<string, string>>>([
     cpuLimitMs:
       'RLIMIT_CPU in milliseconds of CPU time: SIGXCPU when reached, SIGKILL a grace period later. Default: the ' +
       'caller\'s limit.',
+    memLimit:
+      'RLIMIT_AS in bytes: the most memory the child may hold (mmap past it: ENOMEM). Default: the caller\'s; more ' +
+      'than the caller\'s needs privilege: EPERM.',
+    oomScoreAdj:
+      'Added to the child\'s OOM badness: -1000 (never chosen) to 1000 (chosen first). Default: the caller\'s; ' +
+      'lower than the caller\'s needs privilege: EPERM.',
   }),
   fieldNotes(Rusage, {
     cpuNs: 'CPU time used running userland code, in nanoseconds.',
@@ -285,6 +307,7 @@ function resultOf(r: Ret): string {
     case 'noreturn':
     case 'bytes':
     case 'record':
+    case 'mapping':
       return RETS[r.kind];
     default: {
       const never: never = r;

@@ -19,6 +19,7 @@ const FAMILY_RANGE: Record<Family, readonly [number, number]> = {
   time: [20, 29],
   sched: [30, 39],
   fd: [40, 59],
+  memory: [60, 79],
 };
 
 const isPayload = (kind: string): boolean => kind === 'bytes' || kind === 'record';

@@ -9,8 +9,8 @@ import { closeTimersWhenGone } from './gates.js';
 let exited = false;
 
 /** Binds this sandbox to its process's channel and installs the kernel-backed console. */
-export function attach(sab: SharedArrayBuffer): void {
-  const trap = attachChannel(sab);
+export function attach(sab: SharedArrayBuffer, takeGrant: () => SharedArrayBuffer | undefined): void {
+  const trap = attachChannel(sab, takeGrant);
   (globalThis as { console?: unknown }).console = sandboxConsole;
   closeTimersWhenGone(() => exited || trap.gone);
 }

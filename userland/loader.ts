@@ -9,6 +9,7 @@
 // A vm context is not a defence against V8 bugs (docs/sandbox.md says what this does and does not promise).
 
 import vm from 'node:vm';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,10 +21,12 @@ export interface ProcessTask {
   readonly path: string;
   readonly argv: string;
   readonly env: string;
+  /** Where the kernel posts the SharedArrayBuffers of regions it maps for the process (kernel/host.ts). */
+  readonly grants: MessagePort;
 }
 
 interface Crt0 {
-  attach(sab: SharedArrayBuffer): void;
+  attach(sab: SharedArrayBuffer, takeGrant: () => unknown): void;
   boot(): void;
   start(main: unknown, argvJson: string, envJson: string): void;
   fail(err: unknown): void;
@@ -132,6 +135,28 @@ export class Sandbox {
   }
 }
 
+/**
+ * The sandbox's way to take a granted buffer: a function made in the context (so its `constructor` chain stays
+ * there) around a host function that reads the grant port synchronously, swaps the buffer's prototype for the
+ * context's, and never throws (a host error would carry the host's constructors in).
+ */
+function grantReader(sandbox: Sandbox, port: MessagePort): () => unknown {
+  const proto = vm.runInContext('SharedArrayBuffer.prototype', sandbox.context) as object;
+  const take = (): SharedArrayBuffer | undefined => {
+    try {
+      const m = receiveMessageOnPort(port);
+      const sab: unknown = m?.message;
+      if (!(sab instanceof SharedArrayBuffer)) return undefined;
+      Object.setPrototypeOf(sab, proto);
+      return sab;
+    } catch {
+      return undefined;
+    }
+  };
+  const wrap = vm.runInContext('(take) => function takeGrant() { return take(); }', sandbox.context) as (f: () => unknown) => () => unknown;
+  return wrap(take);
+}
+
 /** Host-side message for a failure the loader caught: a string, so no host object crosses into the context. */
 function describe(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
@@ -147,7 +172,7 @@ async function runProcess(task: ProcessTask): Promise<void> {
   const channel = task.channel;
   Object.setPrototypeOf(channel, vm.runInContext('SharedArrayBuffer.prototype', sandbox.context) as object);
   const words = new Int32Array(channel, 0, kLife + 1);
-  crt0.attach(channel);
+  crt0.attach(channel, grantReader(sandbox, task.grants));
   try {
     crt0.boot();
     let program: vm.Module | undefined;
@@ -169,6 +194,7 @@ async function runProcess(task: ProcessTask): Promise<void> {
     if (!w.async) break;
     await w.value;
   }
+  task.grants.close();
   // Prepare the next process's sandbox before handing the worker back, so piscina gives the next spawn a worker
   // whose sandbox is ready (an idle one) rather than this one mid-preparation.
   next = new Sandbox().prepare();

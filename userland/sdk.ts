@@ -21,10 +21,11 @@ function trap(): Trap {
   return current;
 }
 
-/** Called once by the process start routine (crt0) with the process's own channel. */
-export function attachChannel(sab: SharedArrayBuffer): Trap {
+/** Called once by the process start routine (crt0) with the process's own channel and its grant reader. */
+export function attachChannel(sab: SharedArrayBuffer, takeGrant: () => SharedArrayBuffer | undefined): Trap {
   current = new Trap(sab);
   current.onSignals = runSignalHandlers;
+  current.takeGrant = takeGrant;
   return current;
 }
 
@@ -85,6 +86,13 @@ function decoderFor(r: Ret): Decode {
       return (t) => t.payload.slice(0, t.replyLen);
     case 'record':
       return (t) => decoder.decode(t.payload.slice(0, t.replyLen));
+    case 'mapping':
+      return (t) => {
+        // The kernel posted the region's buffer before it replied, so it is waiting on the grant port now.
+        const sab = t.takeGrant();
+        if (sab === undefined) throw new SysError(ERRNO.EFAULT.no, 'mmap');
+        return { addr: t.ret0, bytes: new Uint8ArrayCtor(sab) };
+      };
     default: {
       const never: never = r;
       throw new Error(`unknown result kind ${String(never)}`);

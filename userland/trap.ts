@@ -67,6 +67,8 @@ export class Trap {
   replyLen = 0;
   dead = false;
   onSignals: (mask: number) => void = () => {};
+  /** Takes the next buffer the kernel granted (a mapping's), or undefined; the loader provides it (loader.ts). */
+  takeGrant: () => SharedArrayBuffer | undefined = () => undefined;
   private spin = 0;
   private seq = 0;
   private inflight: Queued | null = null;
