@@ -105,6 +105,33 @@ describe('memory comes back on every kind of exit', () => {
   });
 });
 
+describe('shared regions', () => {
+  it('a region several processes use is accounted once, charged to each, and freed when the last lets go', async () => {
+    const k = await Kernel.boot({ mem: '1M', warmWorkers: 0, logLevel: 'silent' });
+    try {
+      const a = k.attachLocal('a');
+      const b = k.attachLocal('b');
+      if (typeof a === 'number' || typeof b === 'number') throw new Error('attachLocal failed');
+      const r = k.memory.map(a, 100 * KiB, 'shm', 'test segment');
+      if (typeof r === 'number') throw new Error(`map failed: ${r}`);
+      const vb = k.memory.attach(r, b);
+      expect(k.meminfo()).toMatchObject({ used: 100 * KiB, regions: 1 });
+      expect(k.meminfo().byProcess.filter((p) => p.pid === a.pid || p.pid === b.pid)).toEqual([
+        { pid: a.pid, bytes: 100 * KiB, proportional: 50 * KiB, limit: null },
+        { pid: b.pid, bytes: 100 * KiB, proportional: 50 * KiB, limit: null },
+      ]);
+      // The first user's exit leaves the region to the second; the second's munmap frees it.
+      k.kill(a.pid, 'SIGKILL');
+      expect(k.meminfo()).toMatchObject({ used: 100 * KiB, regions: 1 });
+      expect(k.memory.unmap(b, vb, 100 * KiB)).toBe(0);
+      expect(k.meminfo()).toMatchObject({ used: 0, regions: 0 });
+      expect(k.memory.unmap(b, vb, 100 * KiB)).toBe(-22); // EINVAL: already unmapped
+    } finally {
+      await k.shutdown();
+    }
+  });
+});
+
 describe('compaction', () => {
   it('free memory in pieces is compacted, not paid for with a process: nobody is killed', async () => {
     const k = await Kernel.boot({ mem: '1M', logLevel: 'silent' });
