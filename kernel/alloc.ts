@@ -43,7 +43,8 @@ const MAX_ALIGN = 2 ** 20;
 const INITIAL_IDS = 256;
 const INITIAL_SLOTS = 512;
 
-// A block's record: STRIDE consecutive int32s at id * STRIDE, so all of one block is in one cache line.
+// A block's record: STRIDE consecutive int32s at id * STRIDE, so one block costs one or two cache lines to touch
+// rather than one per field.
 const ADDR = 0;
 const SIZE = 1;
 const PHYS_PREV = 2;
@@ -347,7 +348,7 @@ export class Allocator {
 
   // ---- free lists
 
-  /** Files a block as free in its class: at the head if it is at least as large as the head, else second. */
+  /** Files a block as free at the head of its class list (LIFO: the block freed last is reused first). */
   private pushFree(b: number): void {
     const rec = this.rec;
     const o = b << STRIDE_LOG2;

@@ -162,19 +162,28 @@ class VruntimeHeap<T extends Task> {
     let i = this.n++;
     const k = se.vruntime;
     const b = se.tie;
-    const { key, tie, ids } = this;
+    const { key, tie } = this;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pk = key[parent]!;
       if (pk < k || (pk === k && tie[parent]! <= b)) break;
-      key[i] = pk;
-      tie[i] = tie[parent]!;
-      ids[i] = ids[parent]!;
+      this.copy(i, parent);
       i = parent;
     }
-    key[i] = k;
-    tie[i] = b;
-    ids[i] = slot;
+    this.set(i, k, b, slot);
+  }
+
+  /** Entry i takes entry j's place in the arrays (a sift step). */
+  private copy(i: number, j: number): void {
+    this.key[i] = this.key[j]!;
+    this.tie[i] = this.tie[j]!;
+    this.ids[i] = this.ids[j]!;
+  }
+
+  private set(i: number, key: number, tie: number, id: number): void {
+    this.key[i] = key;
+    this.tie[i] = tie;
+    this.ids[i] = id;
   }
 
   pop(): T | undefined {
@@ -259,14 +268,10 @@ class VruntimeHeap<T extends Task> {
       if (c + 1 < last && this.less(c + 1, c)) c++;
       const ck = key[c]!;
       if (ck > k || (ck === k && tie[c]! >= b)) break;
-      key[i] = ck;
-      tie[i] = tie[c]!;
-      ids[i] = ids[c]!;
+      this.copy(i, c);
       i = c;
     }
-    key[i] = k;
-    tie[i] = b;
-    ids[i] = id;
+    this.set(i, k, b, id);
   }
 
   private grow(): void {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Kernel, type ProcessHandle, type Stamped } from '../dist/kernel/index.js';
 import { ResourceStack, type CleanupStep } from '../dist/kernel/orchestrator.js';
+import { untilBlocked } from './helpers.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -57,15 +58,6 @@ function expectReverseRelease(k: Kernel, pid: number, t: Trace, expected: readon
   expect(k.ps().some((p) => p.pid === pid)).toBe(false);
 }
 
-/** Resolves once pid is parked in a call whose reason matches (polling ps: no timing assumption). */
-async function untilBlocked(k: Kernel, pid: number, reason: RegExp): Promise<void> {
-  for (;;) {
-    const p = k.ps().find((x) => x.pid === pid);
-    if (p === undefined) throw new Error(`pid ${pid} is gone`);
-    if (p.state === 'blocked' && p.waitingFor !== null && reason.test(p.waitingFor)) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 function untilOutput(stream: Readable | null, needle: string): Promise<string> {
   let text = '';

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentixError, Kernel, type Stamped } from '../dist/kernel/index.js';
+import { untilBlocked } from './helpers.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -41,15 +42,6 @@ function lastJson(text: string): Record<string, unknown> {
   return JSON.parse(line) as Record<string, unknown>;
 }
 
-/** Resolves once pid is parked in a call whose reason matches (polling ps: no timing assumption). */
-async function untilBlocked(k: Kernel, pid: number, reason: RegExp): Promise<void> {
-  for (;;) {
-    const p = k.ps().find((x) => x.pid === pid);
-    if (p === undefined) throw new Error(`pid ${pid} is gone`);
-    if (p.state === 'blocked' && p.waitingFor !== null && reason.test(p.waitingFor)) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 function livePids(k: Kernel): number[] {
   return k.ps().filter((p) => p.pid !== 1).map((p) => p.pid);

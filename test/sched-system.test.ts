@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kernel, type KernelOptions, type Stamped } from '../dist/kernel/index.js';
 import { weightOf } from '../dist/kernel/sched.js';
+import { untilBlocked } from './helpers.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/sched/${name}`, import.meta.url));
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -82,15 +83,6 @@ async function untilRunning(k: Kernel, pids: readonly number[]): Promise<void> {
   while (!pids.every((pid) => runtimeMs(k, pid) > 0)) await pause(5);
 }
 
-/** Resolves once pid is parked in a call whose reason matches. */
-async function untilBlocked(k: Kernel, pid: number, reason: RegExp): Promise<void> {
-  for (;;) {
-    const p = k.ps().find((x) => x.pid === pid);
-    if (p === undefined) throw new Error(`pid ${pid} is gone`);
-    if (p.state === 'blocked' && p.waitingFor !== null && reason.test(p.waitingFor)) return;
-    await pause(5);
-  }
-}
 
 /**
  * For each time pid became ready (coming from one of the states in `from`), the first event of `kind` after it:
