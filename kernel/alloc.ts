@@ -33,6 +33,8 @@
 //     highest non-empty class: within 3% of the largest free block, and equal to it when that class holds one
 //     block (in particular when everything is free).
 
+import { AddressTable } from './addrtable.js';
+
 const SL_LOG2 = 5;
 /** Second-level classes per power-of-two range: one 32-bit bitmap word. */
 const SL_COUNT = 1 << SL_LOG2;
@@ -41,7 +43,6 @@ const NIL = -1;
 const MAX_GRANULES = 2 ** 31 - 1;
 const MAX_ALIGN = 2 ** 20;
 const INITIAL_IDS = 256;
-const INITIAL_SLOTS = 512;
 
 // A block's record: STRIDE consecutive int32s at id * STRIDE, so one block costs one or two cache lines to touch
 // rather than one per field.
@@ -61,11 +62,11 @@ const UNUSED = 0;
 const FREE = 1;
 const LIVE = 2;
 
-// The address table: two int32s per slot, the key (a live block's address in granules, or EMPTY) and its block
-// id, so probes and backward shifts read only the table.
-const SLOT_KEY = 0;
-const SLOT_ID = 1;
-const EMPTY = -1;
+
+/** The most memory an allocator with this alignment can manage (sizes are kept as int32 granules). */
+export function maxTotal(align = 16): number {
+  return MAX_GRANULES * align;
+}
 
 export interface AllocatorOptions {
   /** Alignment of every address and granularity of every size: a power of two, default 16. */
@@ -143,10 +144,8 @@ export class Allocator {
   private spareIds = new Int32Array(INITIAL_IDS);
   private spareCount = 0;
 
-  private table = new Int32Array(INITIAL_SLOTS * 2).fill(EMPTY);
-  private slotMask = INITIAL_SLOTS - 1;
-  /** 32 - log2(slots): Fibonacci hashing keeps the top bits of the product. */
-  private slotShift = 32 - Math.log2(INITIAL_SLOTS);
+  /** Live blocks by address (in granules), for free and sizeOf. */
+  private readonly table = new AddressTable();
 
   /** The block at address 0. */
   private first = 0;
@@ -196,16 +195,16 @@ export class Allocator {
     this.usedGranules += need;
     this.liveBlocks++;
     const addr = this.rec[(live << STRIDE_LOG2) + ADDR]!;
-    this.insertLive(addr, live);
+    this.table.insert(addr, live);
     return addr * this.align;
   }
 
   /** Frees a block returned by alloc; returns false (and changes nothing) for an address that is not a live block. */
   free(addr: number): boolean {
-    const slot = this.slotOfLive(addr);
+    const slot = this.table.find(addr / this.align);
     if (slot === NIL) return false;
-    let b = this.table[(slot << 1) + SLOT_ID]!;
-    this.removeSlot(slot);
+    let b = this.table.valueAt(slot);
+    this.table.removeAt(slot);
     const rec = this.rec;
     this.usedGranules -= rec[(b << STRIDE_LOG2) + SIZE]!;
     this.liveBlocks--;
@@ -226,8 +225,8 @@ export class Allocator {
 
   /** The usable size of a live block (its rounded size), or -1. */
   sizeOf(addr: number): number {
-    const slot = this.slotOfLive(addr);
-    return slot === NIL ? NIL : this.rec[(this.table[(slot << 1) + SLOT_ID]! << STRIDE_LOG2) + SIZE]! * this.align;
+    const slot = this.table.find(addr / this.align);
+    return slot === NIL ? NIL : this.rec[(this.table.valueAt(slot) << STRIDE_LOG2) + SIZE]! * this.align;
   }
 
   /** Largest size alloc could satisfy right now: alloc(n) succeeds if and only if 1 <= n <= largestFree(). */
@@ -246,7 +245,8 @@ export class Allocator {
       let freeBlocks = 0;
       let granules = 0;
       for (let b = this.heads[c]!; b !== NIL; b = this.rec[(b << STRIDE_LOG2) + FREE_NEXT]!) {
-        freeBlocks++;
+        // A cycle would make this loop forever: report it as the broken invariant it is.
+        if (++freeBlocks > this.freeBlocks) throw new Error(`allocator invariant broken: class ${c} lists more blocks than are free`);
         granules += this.rec[(b << STRIDE_LOG2) + SIZE]!;
       }
       classes.push({
@@ -274,24 +274,24 @@ export class Allocator {
     const rec = this.rec;
     const field = (b: number, f: number): number => rec[(b << STRIDE_LOG2) + f]!;
     const ids = rec.length / STRIDE;
-    let expect = 0;
+    let nextAddr = 0;
     let live = 0;
     let free = 0;
     let used = 0;
     for (let b = this.first, prev = NIL; b !== NIL; prev = b, b = field(b, PHYS_NEXT)) {
       const at = `block #${b} at ${field(b, ADDR) * this.align}`;
       if (live + free >= ids) fail('the physical chain has a cycle');
-      if (field(b, ADDR) !== expect) fail(`${at}: expected address ${expect * this.align}`);
+      if (field(b, ADDR) !== nextAddr) fail(`${at}: expected address ${nextAddr * this.align}`);
       if (field(b, PHYS_PREV) !== prev) fail(`${at}: physical prev is #${field(b, PHYS_PREV)}, expected #${prev}`);
       const size = field(b, SIZE);
       if (!(size > 0)) fail(`${at}: size ${size * this.align}`);
-      expect += size;
+      nextAddr += size;
       const state = field(b, STATE);
       if (state === LIVE) {
         live++;
         used += size;
-        const slot = this.slotOfLive(field(b, ADDR) * this.align);
-        if (slot === NIL || this.table[(slot << 1) + SLOT_ID] !== b) fail(`${at}: live but not found by address`);
+        const slot = this.table.find(field(b, ADDR));
+        if (slot === NIL || this.table.valueAt(slot) !== b) fail(`${at}: live but not found by address`);
       } else if (state === FREE) {
         free++;
         if (prev !== NIL && field(prev, STATE) === FREE) fail(`${at}: free and so is its left neighbour #${prev}`);
@@ -300,7 +300,7 @@ export class Allocator {
         fail(`${at}: in the chain but unused`);
       }
     }
-    if (expect !== this.granules) fail(`the blocks cover [0, ${expect * this.align}), not [0, ${this.total})`);
+    if (nextAddr !== this.granules) fail(`the blocks cover [0, ${nextAddr * this.align}), not [0, ${this.total})`);
     if (live !== this.liveBlocks || free !== this.freeBlocks) {
       fail(`counted ${live} live and ${free} free blocks, the counters say ${this.liveBlocks} and ${this.freeBlocks}`);
     }
@@ -320,13 +320,10 @@ export class Allocator {
       if (((this.flMap & (1 << fl)) !== 0) !== (this.slMap[fl] !== 0)) fail(`first level ${fl}: bitmap bit disagrees with its classes`);
     }
     let occupied = 0;
-    for (let s = 0; s <= this.slotMask; s++) {
-      const key = this.table[(s << 1) + SLOT_KEY]!;
-      if (key === EMPTY) continue;
+    this.table.forEach((key, b, s) => {
       occupied++;
-      const b = this.table[(s << 1) + SLOT_ID]!;
       if (field(b, STATE) !== LIVE || field(b, ADDR) !== key) fail(`address table slot ${s}: ${key * this.align} -> #${b}, not that live block`);
-    }
+    });
     if (occupied !== live) fail(`the address table holds ${occupied} blocks, ${live} are live`);
     if (this.spareCount + live + free !== ids) fail(`${ids - this.spareCount - live - free} block ids leaked`);
   }
@@ -456,63 +453,5 @@ export class Allocator {
     this.spareIds = new Int32Array(old * 2);
     this.spareCount = 0;
     for (let id = old * 2 - 1; id >= old; id--) this.spareIds[this.spareCount++] = id;
-  }
-
-  // ---- live blocks by address
-
-  private home(key: number): number {
-    return Math.imul(key, 0x9e3779b1) >>> this.slotShift;
-  }
-
-  /** The table slot of the live block at byte address `addr`, or NIL. */
-  private slotOfLive(addr: number): number {
-    // A fraction, NaN or an address out of range matches no key; the hash only has to be defined for it.
-    const key = addr / this.align;
-    const t = this.table;
-    for (let s = this.home(key); ; s = (s + 1) & this.slotMask) {
-      const k = t[s << 1]!;
-      if (k === EMPTY) return NIL; // first: the key of addr -align is EMPTY too
-      if (k === key) return s;
-    }
-  }
-
-  private insertLive(key: number, b: number): void {
-    // Load at most 1/2 keeps probe runs short.
-    if ((this.liveBlocks + 1) * 2 > this.slotMask + 1) this.growTable();
-    this.place(key, b);
-  }
-
-  private place(key: number, b: number): void {
-    const t = this.table;
-    let s = this.home(key);
-    while (t[s << 1] !== EMPTY) s = (s + 1) & this.slotMask;
-    t[(s << 1) + SLOT_KEY] = key;
-    t[(s << 1) + SLOT_ID] = b;
-  }
-
-  /** Empties a slot and moves later entries of its probe run back, so lookups need no tombstones. */
-  private removeSlot(hole: number): void {
-    const t = this.table;
-    const mask = this.slotMask;
-    t[(hole << 1) + SLOT_KEY] = EMPTY;
-    for (let s = (hole + 1) & mask; ; s = (s + 1) & mask) {
-      const key = t[(s << 1) + SLOT_KEY]!;
-      if (key === EMPTY) return;
-      const h = this.home(key);
-      // The entry stays unless the hole lies cyclically between its home and s.
-      if (hole <= s ? hole < h && h <= s : hole < h || h <= s) continue;
-      t[(hole << 1) + SLOT_KEY] = key;
-      t[(hole << 1) + SLOT_ID] = t[(s << 1) + SLOT_ID]!;
-      t[(s << 1) + SLOT_KEY] = EMPTY;
-      hole = s;
-    }
-  }
-
-  private growTable(): void {
-    const old = this.table;
-    this.table = new Int32Array(old.length * 2).fill(EMPTY);
-    this.slotMask = this.slotMask * 2 + 1;
-    this.slotShift--;
-    for (let s = 0; s < old.length; s += 2) if (old[s + SLOT_KEY] !== EMPTY) this.place(old[s + SLOT_KEY]!, old[s + SLOT_ID]!);
   }
 }

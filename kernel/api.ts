@@ -12,6 +12,7 @@ import { KernelCore } from './kernel.js';
 import { PARAM, type Params } from './param.js';
 import type { Proc, ProcState } from './proc.js';
 import type { MemInfo } from './mm.js';
+import { maxTotal } from './alloc.js';
 
 export interface KernelOptions {
   /** Virtual CPUs (default: the machine's cores). */
@@ -174,6 +175,9 @@ export class Kernel extends KernelCore {
       deterministic: opts.deterministic ?? PARAM.deterministic,
       seed: opts.seed ?? PARAM.seed,
     };
+    if (params.memBytes < 4096 || params.memBytes > maxTotal()) {
+      throw new AgentixError('ERR_INVALID_OPTION', `mem: ${params.memBytes} bytes is outside what the kernel can simulate: 4K up to ${maxTotal()} bytes (just under 32G)`);
+    }
     if (!Number.isInteger(params.seed)) throw new AgentixError('ERR_INVALID_OPTION', `seed: expected an integer, got ${String(params.seed)}`);
     const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', base: null }, destination({ fd: 2, sync: true }));
     return new Kernel(params, log);
