@@ -70,7 +70,7 @@ export const SYSCALLS = [
   {
     nr: 3, name: 'waitpid', family: 'process', args: [int('pid', -1, PID_MAX), flags('options', { WNOHANG })],
     ret: ret.pair('pid', 'status'), errnos: ['ECHILD'], blocking: true,
-    doc: 'Reaps an exited child (pid -1: any child); with WNOHANG returns pid 0 when none has exited yet.',
+    doc: 'Reaps an exited child (pid -1 means whichever child exits first); with WNOHANG returns pid 0 when none has exited yet.',
   },
   {
     nr: 4, name: 'getpid', family: 'process', args: [], ret: ret.int('pid'), errnos: [], blocking: false,

@@ -52,7 +52,7 @@ export interface Answer {
 
 /**
  * What the channel says after serve(). `parked`: the call blocked (or a new process waits for a virtual CPU);
- * the kernel answers it later (see LocalProcess.settle). `dead`: the process is gone. `invalid`: any other state
+ * the kernel answers it later (see LocalProcess.settle). `dead`: the process is gone. `invalid`: a state other than these
  * word, which the kernel never writes after a request (always a kernel bug).
  */
 export type Reply =

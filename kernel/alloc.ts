@@ -125,7 +125,7 @@ function classLow(c: number): number {
 
 export class Allocator {
   // Fields set in the constructor are `declare`d: a class field without an initialiser would first be defined as
-  // undefined, and V8 would then type it as any value and check every hot-path load of it.
+  // undefined, and V8 would then type it as a value of whatever kind and check every hot-path load of it.
 
   /** Bytes managed: the size given, rounded down to the alignment (the tail could never be handed out). */
   declare readonly total: number;
