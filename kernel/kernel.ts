@@ -217,7 +217,7 @@ export class KernelCore extends ProcessTable implements Waker {
       this.sched.charge(p, now);
       p.watchdogReported = false;
       p.lastSyscallWallNs = this.clock.virtual ? performance.now() * 1e6 : now;
-      if (p.sched.runtimeNs >= p.cpuLimitNs && this.overCpuLimit(p)) return;
+      if (p.sched.runtimeNs >= p.cpuLimitNs && overCpuLimit(this, p)) return;
       const r = this.executor.run(p);
       if (!p.alive) return;
       if (r === BLOCK) return this.reschedule(now);
@@ -293,11 +293,6 @@ export class KernelCore extends ProcessTable implements Waker {
     while (this.sched.running === 0 && this.sched.queued === 0 && this.clock.skipToNext()) {
       // each fired timer completed a sleeper, which schedule() (through complete) has dispatched
     }
-  }
-
-  /** RLIMIT_CPU reached: SIGXCPU first, SIGKILL once the grace period has passed. True if p is gone. */
-  overCpuLimit(p: Proc): boolean {
-    return overCpuLimit(this, p);
   }
 
   /** Watches p's channel for its next request (a local process's harness calls serve instead). */
