@@ -26,11 +26,12 @@ export interface SignalArg {
   readonly name: string;
   readonly zero: boolean;
 }
-/** A bit set; a bit outside `bits` fails with EINVAL. */
+/** A bit set; a bit outside `bits` fails with EINVAL. `mask` is every bit of `bits`, derived by `flags()`. */
 export interface FlagsArg {
   readonly kind: 'flags';
   readonly name: string;
   readonly bits: Readonly<Record<string, number>>;
+  readonly mask: number;
 }
 /** Raw bytes carried in the payload (write's data). */
 export interface BytesArg {
@@ -115,7 +116,7 @@ export const fd = <N extends string>(name: N) => ({ kind: 'fd', name }) as const
 export const pid = <N extends string>(name: N) => ({ kind: 'pid', name }) as const;
 export const signal = <N extends string>(name: N, zero = false) => ({ kind: 'signal', name, zero }) as const;
 export const flags = <N extends string, B extends Record<string, number>>(name: N, bits: B) =>
-  ({ kind: 'flags', name, bits }) as const;
+  ({ kind: 'flags', name, bits, mask: Object.values(bits).reduce((m, b) => m | b, 0) }) as const;
 export const bytes = <N extends string>(name: N) => ({ kind: 'bytes', name }) as const;
 export const record = <N extends string, S extends Schema>(name: N, schema: S) => ({ kind: 'record', name, schema }) as const;
 

@@ -77,11 +77,6 @@ export interface MemoryHost {
   oomKill(p: Proc): void;
 }
 
-/** Memory a process holds: its own regions' bytes in full (as RSS counts shared pages). */
-function footprintOf(p: Proc): number {
-  return p.memBytes;
-}
-
 export class Memory {
   allocator: Allocator;
   private compactions = 0;
@@ -213,28 +208,33 @@ export class Memory {
 
   /** Killable processes, highest badness first (ties: the larger footprint, then the newer process). */
   candidates(): OomCandidate[] {
+    const shares = this.proportional();
     const out: OomCandidate[] = [];
     for (const p of this.host.procs()) {
       if (!p.alive || p.pid === 1 || p.oomScoreAdj <= -1000) continue;
-      let proportional = 0;
-      for (const r of this.regionsOf(p)) proportional += r.size / r.users.size;
-      const badness = proportional + (p.oomScoreAdj * this.total) / 1000;
-      out.push({ pid: p.pid, footprint: footprintOf(p), oomScoreAdj: p.oomScoreAdj, badness });
+      const badness = (shares.get(p) ?? 0) + (p.oomScoreAdj * this.total) / 1000;
+      out.push({ pid: p.pid, footprint: p.memBytes, oomScoreAdj: p.oomScoreAdj, badness });
     }
     return out.sort((a, b) => b.badness - a.badness || b.footprint - a.footprint || b.pid - a.pid);
   }
 
-  private *regionsOf(p: Proc): Iterable<Region> {
-    for (const r of this.regions.values()) if (r.users.has(p)) yield r;
+  /** Each user's proportional footprint: every region's size split among its users (one pass over regions). */
+  private proportional(): Map<Proc, number> {
+    const shares = new Map<Proc, number>();
+    for (const r of this.regions.values()) {
+      const share = r.size / r.users.size;
+      for (const p of r.users.keys()) shares.set(p, (shares.get(p) ?? 0) + share);
+    }
+    return shares;
   }
 
   meminfo(procs: Iterable<Proc>): MemInfo {
     const s = this.allocator.stats();
+    const shares = this.proportional();
     const byProcess = [];
     for (const p of procs) {
       if (!p.alive) continue;
-      let proportional = 0;
-      for (const r of this.regionsOf(p)) proportional += r.size / r.users.size;
+      const proportional = shares.get(p) ?? 0;
       byProcess.push({ pid: p.pid, bytes: p.memBytes, proportional, limit: Number.isFinite(p.memLimit) ? p.memLimit : null });
     }
     return {

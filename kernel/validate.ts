@@ -21,11 +21,8 @@ export function checkSlot(a: SlotArg, v: number): number {
     case 'signal':
       if (a.zero && v === 0) return 0;
       return Number.isInteger(v) && v >= 1 && v <= NSIG && signalName(v) !== undefined ? 0 : EINVAL;
-    case 'flags': {
-      let all = 0;
-      for (const b of Object.values(a.bits)) all |= b;
-      return Number.isInteger(v) && v >= 0 && v <= 0x7fffffff && (v & ~all) === 0 ? 0 : EINVAL;
-    }
+    case 'flags':
+      return Number.isInteger(v) && v >= 0 && v <= 0x7fffffff && (v & ~a.mask) === 0 ? 0 : EINVAL;
     default: {
       const never: never = a;
       return never;
