@@ -58,7 +58,7 @@ export const Rusage = s.record({
 
 export const SYSCALLS = [
   {
-    nr: 1, name: 'spawn', family: 'process', args: [record('req', SpawnRequest)], ret: ret.int('pid'),
+    nr: 1, name: 'spawn', family: 'process', args: [record('req', SpawnRequest)], ret: ret.int('pid', 'pid'),
     errnos: ['ENOENT', 'EACCES', 'EAGAIN', 'EBADF'], blocking: false,
     doc: 'Creates a child process running the program at req.path with argv, env and the listed descriptors.',
   },
@@ -73,7 +73,7 @@ export const SYSCALLS = [
     doc: 'Reaps an exited child (pid -1 means whichever child exits first); with WNOHANG returns pid 0 when none has exited yet.',
   },
   {
-    nr: 4, name: 'getpid', family: 'process', args: [], ret: ret.int('pid'), errnos: [], blocking: false,
+    nr: 4, name: 'getpid', family: 'process', args: [], ret: ret.int('pid', 'pid'), errnos: [], blocking: false,
     doc: 'Returns the calling process id.',
   },
   {

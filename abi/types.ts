@@ -80,12 +80,18 @@ export type Infer<S extends Schema> = S extends { t: 'str' }
               >
             : never;
 
+/**
+ * What an integer result names, when it names something later calls take: a descriptor of the caller (for fd
+ * arguments) or a process (for pid arguments). Fuzzers follow it to feed one call's result into the next.
+ */
+export type ResourceKind = 'fd' | 'pid';
+
 /** What a syscall answers. `ints` travel in the two result slots; `bytes` and `record` in the payload. */
 export type Ret =
   | { readonly kind: 'void' }
   | { readonly kind: 'noreturn' }
-  | { readonly kind: 'int'; readonly name: string }
-  | { readonly kind: 'pair'; readonly names: readonly [string, string] }
+  | { readonly kind: 'int'; readonly name: string; readonly resource?: ResourceKind }
+  | { readonly kind: 'pair'; readonly names: readonly [string, string]; readonly resource?: ResourceKind }
   | { readonly kind: 'bytes' }
   | { readonly kind: 'record'; readonly schema: Schema }
   /** A new memory region: its address in the int slot, and its SharedArrayBuffer handed over out of band (the
@@ -133,8 +139,12 @@ export const s = {
 export const ret = {
   void: { kind: 'void' } as const,
   noreturn: { kind: 'noreturn' } as const,
-  int: <N extends string>(name: N) => ({ kind: 'int', name }) as const,
-  pair: <A extends string, B extends string>(a: A, b: B) => ({ kind: 'pair', names: [a, b] }) as const,
+  int: <N extends string>(name: N, resource?: ResourceKind) =>
+    (resource === undefined ? { kind: 'int', name } : { kind: 'int', name, resource }) as { readonly kind: 'int'; readonly name: N; readonly resource?: ResourceKind },
+  pair: <A extends string, B extends string>(a: A, b: B, resource?: ResourceKind) =>
+    (resource === undefined ? { kind: 'pair', names: [a, b] } : { kind: 'pair', names: [a, b], resource }) as {
+      readonly kind: 'pair'; readonly names: readonly [A, B]; readonly resource?: ResourceKind;
+    },
   bytes: { kind: 'bytes' } as const,
   record: <S extends Schema>(schema: S) => ({ kind: 'record', schema }) as const,
   mapping: { kind: 'mapping' } as const,
