@@ -63,7 +63,9 @@ export function describeRet(r: Ret): string {
     case 'record':
       return describeSchema(r.schema);
     case 'mapping':
-      return '(addr, bytes)';
+      return '(addr, bytes, flags)';
+    case 'message':
+      return `(bytes, ${r.name})`;
     default: {
       const never: never = r;
       return String(never);

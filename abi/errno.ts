@@ -17,6 +17,7 @@ export const ERRNO = {
   EFAULT: { no: 14, msg: 'Bad address' },
   EBUSY: { no: 16, msg: 'Device or resource busy' },
   EEXIST: { no: 17, msg: 'File exists' },
+  ENODEV: { no: 19, msg: 'No such device' },
   ENOTDIR: { no: 20, msg: 'Not a directory' },
   EISDIR: { no: 21, msg: 'Is a directory' },
   EINVAL: { no: 22, msg: 'Invalid argument' },

@@ -9,6 +9,7 @@ export * from './layout.js';
 export * from './limits.js';
 export * from './types.js';
 export * from './syscalls.js';
+export * from './ring.js';
 
 /** Highest syscall number; the dispatch table is dense up to here and ENOSYS fills every gap. */
 export const NR_MAX = Math.max(...SYSCALLS.map((d) => d.nr));
@@ -50,8 +51,10 @@ export type RetValue<R extends Ret> = R extends { kind: 'void' }
           : R extends { kind: 'record'; schema: infer S extends Schema }
             ? Infer<S>
             : R extends { kind: 'mapping' }
-              ? { addr: number; bytes: Uint8Array }
-              : never;
+              ? { addr: number; bytes: Uint8Array; flags: number }
+              : R extends { kind: 'message'; name: infer P extends string }
+                ? { data: Uint8Array } & { [K in P]: number }
+                : never;
 
 export type SyncCall<N extends SyscallName> = (...args: ArgValues<SyscallOf<N>['args']>) => RetValue<SyscallOf<N>['ret']>;
 export type AsyncCall<N extends SyscallName> = (

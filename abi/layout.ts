@@ -24,6 +24,10 @@ export const kLife = 9; // 0 while the process lives, 1 once it is gone; only th
 // Atomics.notify (a lock and a list walk in V8) is skipped on every call answered while the other side spins.
 export const kUserWaiting = 10;
 export const kKernelWaiting = 11;
+// Bumped by the kernel whenever the process's descriptor table changes (open, close, dup2, spawn's inheritance),
+// before the reply that follows: userland drops what it cached about its descriptors (userland/fastio.ts) when
+// the number moves.
+export const kFdGen = 12;
 export const kInt32Words = 16;
 
 /** Channel states. Userland owns the channel in IDLE and REPLY, the kernel in REQUEST. */

@@ -23,3 +23,13 @@ export const MMAP_MAX = 2 ** 35;
 export const VADDR_MAX = 2 ** 48;
 /** Largest RLIMIT_AS a spawn can set, in bytes. */
 export const MEM_LIMIT_MAX = 2 ** 48;
+/** Writes of at most PIPE_BUF bytes to a pipe are atomic: never interleaved with other writers' bytes. */
+export const PIPE_BUF = 4096;
+/** Longest name of a shared-memory object or message queue, after its leading '/'. */
+export const NAME_MAX = 255;
+/** Message queues: most messages a queue may hold, largest message, and priorities 0..MQ_PRIO_MAX-1. */
+export const MQ_MAXMSG_MAX = 65536;
+export const MQ_MSGSIZE_MAX = PAYLOAD_MAX;
+export const MQ_PRIO_MAX = 32768;
+/** Longest timeout a blocking IPC call takes, in milliseconds (about 24 days: what a timer can hold). */
+export const TIMEOUT_MS_MAX = 0x7fffffff;

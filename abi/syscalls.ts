@@ -1,7 +1,10 @@
 // The syscall table: each call defined once. Numbers are ABI: never reuse or renumber one.
-// Ranges by family: process 1-9, signal 10-19, time 20-29, sched 30-39, fd 40-59, memory 60-79.
+// Ranges by family: process 1-9, signal 10-19, time 20-29, sched 30-39, fd 40-59, memory 60-79, ipc 80-99.
 
-import { ARGV_MAX, ENV_KEY_MAX, ENV_MAX, MEM_LIMIT_MAX, MMAP_MAX, OPEN_MAX, VADDR_MAX, PATH_MAX, PID_MAX, SLEEP_SEC_MAX, SSIZE_MAX } from './limits.js';
+import {
+  ARGV_MAX, ENV_KEY_MAX, ENV_MAX, MEM_LIMIT_MAX, MMAP_MAX, MQ_MAXMSG_MAX, MQ_MSGSIZE_MAX, MQ_PRIO_MAX, OPEN_MAX, PATH_MAX,
+  PID_MAX, SLEEP_SEC_MAX, SSIZE_MAX, TIMEOUT_MS_MAX, VADDR_MAX,
+} from './limits.js';
 import { bytes, fd, flags, int, pid, record, ret, s, signal, type SyscallDef } from './types.js';
 
 /** waitpid options. */
@@ -23,12 +26,55 @@ export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 export const CLOCK_PROCESS_CPUTIME_ID = 2;
 
+/** Open flags (Linux values). O_RDONLY is 0: the absence of O_WRONLY and O_RDWR. */
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_ACCMODE = 3;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+
+/** fcntl commands, and the descriptor flag F_GETFD/F_SETFD read and set. */
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+
+/** poll events (Linux values). POLLERR, POLLHUP and POLLNVAL are reported whether asked for or not. */
+export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+
+/** Names of shared-memory objects and message queues: '/' then 1..NAME_MAX characters, none of them '/'. */
+const IpcName = s.str(PATH_MAX);
+
+export const PollFd = s.record({
+  /** A negative fd is skipped (its revents is 0), as in poll(2). */
+  fd: s.int(-1, OPEN_MAX - 1),
+  events: s.int(0, 0xffff),
+});
+
+export const MqAttr = s.record({
+  /** O_NONBLOCK or 0, as the descriptor's open file has it. */
+  flags: s.int(0, 0x7fffffff),
+  maxmsg: s.int(1, MQ_MAXMSG_MAX),
+  msgsize: s.int(1, MQ_MSGSIZE_MAX),
+  curmsgs: s.int(0, MQ_MAXMSG_MAX),
+});
+
 export const SpawnRequest = s.record(
   {
     path: s.str(PATH_MAX),
     argv: s.list(s.str(PATH_MAX), ARGV_MAX),
     env: s.dict(s.str(PATH_MAX), ENV_MAX, ENV_KEY_MAX),
-    /** fds[i] is the parent's descriptor that becomes the child's descriptor i; -1 leaves i closed. Default [0, 1, 2]. */
+    /** fds[i] is the parent's descriptor that becomes the child's descriptor i; -1 leaves i closed. Default: every
+     *  descriptor of the parent not marked close-on-exec (O_CLOEXEC, FD_CLOEXEC), at the same number, as exec does. */
     fds: s.list(s.int(-1, OPEN_MAX - 1), OPEN_MAX),
     /** Scheduling: default the parent's. A lower nice or a real-time policy needs the parent to be privileged. */
     nice: s.int(-20, 19),
@@ -60,7 +106,7 @@ export const SYSCALLS = [
   {
     nr: 1, name: 'spawn', family: 'process', args: [record('req', SpawnRequest)], ret: ret.int('pid', 'pid'),
     errnos: ['ENOENT', 'EACCES', 'EAGAIN', 'EBADF'], blocking: false,
-    doc: 'Creates a child process running the program at req.path with argv, env and the listed descriptors.',
+    doc: 'Creates a child process running the program at req.path with argv, env and the listed descriptors (default: all not close-on-exec).',
   },
   {
     nr: 2, name: 'exit', family: 'process', args: [int('code', 0, 255)], ret: ret.noreturn,
@@ -137,17 +183,57 @@ export const SYSCALLS = [
   },
   {
     nr: 40, name: 'read', family: 'fd', args: [fd('fd'), int('count', 0, SSIZE_MAX)], ret: ret.bytes,
-    errnos: ['EBADF', 'EAGAIN'], blocking: true,
+    errnos: ['EBADF', 'EAGAIN', 'EIO'], blocking: true,
     doc: 'Reads up to count bytes (at most one payload); blocks until at least one byte or end of file (empty result).',
   },
   {
     nr: 41, name: 'write', family: 'fd', args: [fd('fd'), bytes('data')], ret: ret.int('written'),
-    errnos: ['EBADF', 'EAGAIN', 'EPIPE'], blocking: true,
-    doc: 'Writes bytes to a descriptor and returns how many were accepted.',
+    errnos: ['EBADF', 'EAGAIN', 'EPIPE', 'EIO'], blocking: true,
+    doc: 'Writes bytes to a descriptor and returns how many were accepted; to a pipe, at most PIPE_BUF bytes go in whole, never interleaved with another writer\'s.',
   },
   {
     nr: 42, name: 'close', family: 'fd', args: [fd('fd')], ret: ret.void, errnos: ['EBADF'], blocking: false,
     doc: 'Closes a descriptor; the open file goes when its last descriptor in any process is closed.',
+  },
+  {
+    nr: 43, name: 'pipe', family: 'fd', args: [], ret: ret.pair('rfd', 'wfd', 'fd'), errnos: ['EMFILE', 'ENOMEM'],
+    blocking: false,
+    doc: 'Creates a pipe: a byte ring in shared memory with a read end (rfd) and a write end (wfd).',
+  },
+  {
+    nr: 44, name: 'pipe2', family: 'fd', args: [flags('flags', { O_NONBLOCK, O_CLOEXEC })], ret: ret.pair('rfd', 'wfd', 'fd'),
+    errnos: ['EMFILE', 'ENOMEM'], blocking: false,
+    doc: 'pipe with flags: O_NONBLOCK on both ends\' open files, O_CLOEXEC on both descriptors (not inherited by spawn).',
+  },
+  {
+    nr: 45, name: 'dup', family: 'fd', args: [fd('fd')], ret: ret.int('newfd', 'fd'), errnos: ['EBADF', 'EMFILE'],
+    blocking: false,
+    doc: 'Makes the lowest free descriptor refer to the same open file as fd (sharing its offset and status flags).',
+  },
+  {
+    nr: 46, name: 'dup2', family: 'fd', args: [fd('oldfd'), int('newfd', 0, OPEN_MAX - 1)], ret: ret.int('newfd', 'fd'),
+    errnos: ['EBADF'], blocking: false,
+    doc: 'Makes newfd refer to the same open file as oldfd, closing what newfd referred to; a no-op when they are equal.',
+  },
+  {
+    nr: 47, name: 'fcntl', family: 'fd', args: [fd('fd'), int('cmd', F_GETFD, F_SETFL), int('arg', 0, 0x7fffffff)],
+    ret: ret.int('value'), errnos: ['EBADF'], blocking: false,
+    doc: 'F_GETFD/F_SETFD read and set FD_CLOEXEC; F_GETFL/F_SETFL read the access mode and status flags and set O_NONBLOCK.',
+  },
+  {
+    nr: 48, name: 'poll', family: 'fd', args: [int('timeout_ms', -1, TIMEOUT_MS_MAX), record('fds', s.list(PollFd, OPEN_MAX))],
+    ret: ret.record(s.list(s.int(0, 0xffff), OPEN_MAX)), errnos: [], blocking: true,
+    doc: 'Waits until one of the descriptors is ready (POLLIN, POLLOUT) or failed (POLLERR, POLLHUP, POLLNVAL), or the timeout passes (-1: none); returns each one\'s revents.',
+  },
+  {
+    nr: 49, name: 'ftruncate', family: 'fd', args: [fd('fd'), int('length', 0, MMAP_MAX)], ret: ret.void,
+    errnos: ['EBADF', 'ENOMEM'], blocking: false,
+    doc: 'Sizes a shared-memory object once (its memory is allocated then); giving the size it has is a no-op, any other size EINVAL.',
+  },
+  {
+    nr: 50, name: 'pipe_ring', family: 'fd', args: [fd('fd')], ret: ret.mapping, errnos: ['EBADF', 'ENODEV'],
+    blocking: false,
+    doc: 'Maps the ring of a pipe end into the caller (flags: the end\'s access mode and status flags). The SDK does this on a pipe\'s first read or write, then moves bytes without the kernel while no wait is needed; ENODEV for any other descriptor.',
   },
   {
     nr: 60, name: 'mmap', family: 'memory', args: [int('length', 1, MMAP_MAX)], ret: ret.mapping,
@@ -157,7 +243,64 @@ export const SYSCALLS = [
   {
     nr: 61, name: 'munmap', family: 'memory', args: [int('addr', 0, VADDR_MAX), int('length', 1, MMAP_MAX)],
     ret: ret.void, errnos: [], blocking: false,
-    doc: 'Unmaps a whole region the caller mapped (addr and length as mmap gave them; anything else: EINVAL).',
+    doc: 'Unmaps a whole region the caller mapped (addr and length as mmap or fdmap gave them; anything else: EINVAL).',
+  },
+  {
+    nr: 62, name: 'fdmap', family: 'memory', args: [fd('fd')], ret: ret.mapping,
+    errnos: ['EBADF', 'ENODEV', 'EACCES', 'ENOMEM'], blocking: false,
+    doc: 'Maps a shared-memory object into the caller, whole (MAP_SHARED): EACCES if it was opened read-only, EINVAL if it has no size yet, ENODEV for any other kind of descriptor.',
+  },
+  {
+    nr: 80, name: 'shm_open', family: 'ipc',
+    args: [flags('oflag', { O_RDWR, O_CREAT, O_EXCL }), int('mode', 0, 0o777), record('name', IpcName)],
+    ret: ret.int('fd', 'fd'), errnos: ['EACCES', 'EEXIST', 'ENOENT', 'ENAMETOOLONG', 'EMFILE'], blocking: false,
+    doc: 'Opens (O_CREAT: creates, with mode) the shared-memory object called name, close-on-exec as POSIX has it; size it with ftruncate, map it with fdmap.',
+  },
+  {
+    nr: 81, name: 'shm_unlink', family: 'ipc', args: [record('name', IpcName)], ret: ret.void,
+    errnos: ['ENOENT', 'ENAMETOOLONG'], blocking: false,
+    doc: 'Removes a shared-memory object\'s name; the object goes when its last descriptor and mapping go.',
+  },
+  {
+    nr: 82, name: 'futex_wait', family: 'ipc',
+    args: [int('addr', 0, VADDR_MAX), int('expected', -0x80000000, 0x7fffffff), int('timeout_ms', -1, TIMEOUT_MS_MAX)],
+    ret: ret.void, errnos: ['EAGAIN', 'ETIMEDOUT', 'EFAULT'], blocking: true,
+    doc: 'Parks the caller if the 32-bit word at addr (4-aligned, in one of its mappings) still holds expected, until futex_wake or the timeout (-1: none); else EAGAIN.',
+  },
+  {
+    nr: 83, name: 'futex_wake', family: 'ipc', args: [int('addr', 0, VADDR_MAX), int('count', 1, 0x7fffffff)],
+    ret: ret.int('woken'), errnos: ['EFAULT'], blocking: false,
+    doc: 'Wakes up to count processes parked on the word at addr, oldest first; returns how many it woke.',
+  },
+  {
+    nr: 84, name: 'mq_open', family: 'ipc',
+    args: [
+      flags('oflag', { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK, O_CLOEXEC }), int('mode', 0, 0o777),
+      int('maxmsg', 0, MQ_MAXMSG_MAX), int('msgsize', 0, MQ_MSGSIZE_MAX), record('name', IpcName),
+    ],
+    ret: ret.int('mqd', 'fd'), errnos: ['EACCES', 'EEXIST', 'ENOENT', 'ENAMETOOLONG', 'EMFILE', 'ENOMEM'], blocking: false,
+    doc: 'Opens (O_CREAT: creates, holding maxmsg messages of up to msgsize bytes; 0 means 10 and 8192) the message queue called name.',
+  },
+  {
+    nr: 85, name: 'mq_send', family: 'ipc',
+    args: [fd('mqd'), int('prio', 0, MQ_PRIO_MAX - 1), int('timeout_ms', -1, TIMEOUT_MS_MAX), bytes('msg')],
+    ret: ret.void, errnos: ['EBADF', 'EAGAIN', 'EMSGSIZE', 'ETIMEDOUT'], blocking: true,
+    doc: 'Queues a message with a priority; on a full queue waits up to timeout_ms (-1: no limit) for room, or fails with EAGAIN under O_NONBLOCK.',
+  },
+  {
+    nr: 86, name: 'mq_receive', family: 'ipc', args: [fd('mqd'), int('timeout_ms', -1, TIMEOUT_MS_MAX)],
+    ret: ret.message('prio'), errnos: ['EBADF', 'EAGAIN', 'ETIMEDOUT'], blocking: true,
+    doc: 'Takes the oldest message of the highest priority; on an empty queue waits up to timeout_ms (-1: no limit), or fails with EAGAIN under O_NONBLOCK.',
+  },
+  {
+    nr: 87, name: 'mq_getattr', family: 'ipc', args: [fd('mqd')], ret: ret.record(MqAttr), errnos: ['EBADF'],
+    blocking: false,
+    doc: 'Returns a queue\'s flags, capacity, largest message size and current number of messages.',
+  },
+  {
+    nr: 88, name: 'mq_unlink', family: 'ipc', args: [record('name', IpcName)], ret: ret.void,
+    errnos: ['ENOENT', 'ENAMETOOLONG'], blocking: false,
+    doc: 'Removes a message queue\'s name; the queue goes when its last descriptor closes.',
   },
 ] as const satisfies readonly SyscallDef[];
 

@@ -96,9 +96,11 @@ export type Ret =
   | { readonly kind: 'record'; readonly schema: Schema }
   /** A new memory region: its address in the int slot, and its SharedArrayBuffer handed over out of band (the
    *  process's grant port), which userland receives before the call returns. */
-  | { readonly kind: 'mapping' };
+  | { readonly kind: 'mapping' }
+  /** Bytes in the payload (their count in ret0) and one integer beside them in ret1 (a message's priority). */
+  | { readonly kind: 'message'; readonly name: string };
 
-export type Family = 'process' | 'signal' | 'time' | 'sched' | 'fd' | 'memory';
+export type Family = 'process' | 'signal' | 'time' | 'sched' | 'fd' | 'memory' | 'ipc';
 
 export interface SyscallDef {
   readonly nr: number;
@@ -148,4 +150,5 @@ export const ret = {
   bytes: { kind: 'bytes' } as const,
   record: <S extends Schema>(schema: S) => ({ kind: 'record', schema }) as const,
   mapping: { kind: 'mapping' } as const,
+  message: <N extends string>(name: N) => ({ kind: 'message', name }) as const,
 };

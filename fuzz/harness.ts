@@ -209,8 +209,8 @@ export class LocalProcess {
     return this.proc.channel;
   }
 
-  /** Open descriptors and the open file each refers to, lowest first. */
-  fds(): [number, OpenFile][] {
+  /** Open descriptors, the open file each refers to and its close-on-exec flag, lowest first. */
+  fds(): [number, OpenFile, boolean][] {
     return this.proc.fds.entries();
   }
 

@@ -13,6 +13,9 @@ import { PARAM, type Params } from './param.js';
 import type { Proc, ProcState } from './proc.js';
 import type { MemInfo } from './mm.js';
 import { maxTotal } from './alloc.js';
+import type { Pipe } from './pipe.js';
+import type { SharedMemory } from './shm.js';
+import type { MessageQueues } from './mq.js';
 
 export interface KernelOptions {
   /** Virtual CPUs (default: the machine's cores). */
@@ -27,6 +30,8 @@ export interface KernelOptions {
   heapMb?: number;
   /** Worker threads kept warm for fast spawns. */
   warmWorkers?: number;
+  /** Bytes a pipe holds, in bytes or as a size ('64K', the default): a power of two from 4K to 16M. */
+  pipeSize?: number | string;
   targetLatencyMs?: number;
   minGranularityMs?: number;
   shutdownGraceMs?: number;
@@ -103,6 +108,13 @@ export interface ProcInfo {
   readonly exit: ExitResult | null;
 }
 
+export interface IpcInfo {
+  readonly pipes: readonly ReturnType<Pipe['info']>[];
+  readonly shm: ReturnType<SharedMemory['list']>;
+  readonly mq: ReturnType<MessageQueues['list']>;
+  readonly futexWaiters: number;
+}
+
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
 /** Parses a size such as 4096, '64K', '256M', '1G' (powers of 1024). */
@@ -174,9 +186,14 @@ export class Kernel extends KernelCore {
       cpuLimitGraceMs: opts.cpuLimitGraceMs ?? PARAM.cpuLimitGraceMs,
       deterministic: opts.deterministic ?? PARAM.deterministic,
       seed: opts.seed ?? PARAM.seed,
+      pipeBytes: opts.pipeSize === undefined ? PARAM.pipeBytes : parseSize(opts.pipeSize),
     };
     if (params.memBytes < 4096 || params.memBytes > maxTotal()) {
       throw new AgentixError('ERR_INVALID_OPTION', `mem: ${params.memBytes} bytes is outside what the kernel can simulate: 4K up to ${maxTotal()} bytes (just under 32G)`);
+    }
+    const pipe = params.pipeBytes;
+    if (pipe < 4096 || pipe > 16 * 1024 * 1024 || (pipe & (pipe - 1)) !== 0) {
+      throw new AgentixError('ERR_INVALID_OPTION', `pipeSize: ${pipe} bytes is not a power of two from 4K to 16M`);
     }
     if (!Number.isInteger(params.seed)) throw new AgentixError('ERR_INVALID_OPTION', `seed: expected an integer, got ${String(params.seed)}`);
     const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', base: null }, destination({ fd: 2, sync: true }));
@@ -235,6 +252,16 @@ export class Kernel extends KernelCore {
   /** Memory: total, used, free, largest free block, fragmentation, per-size-class counts, per-process usage. */
   meminfo(): MemInfo {
     return this.memory.meminfo(this.procs.values());
+  }
+
+  /** The IPC objects that exist now: pipes, named shared memory, message queues, and futex waiters. */
+  ipcs(): IpcInfo {
+    return {
+      pipes: [...this.pipes].map((p) => p.info()),
+      shm: this.shm.list(),
+      mq: this.mqs.list(),
+      futexWaiters: this.futexes.size,
+    };
   }
 
   /** A snapshot of the process table, init and zombies included. */

@@ -5,14 +5,19 @@
 import type { Readable, Writable } from 'node:stream';
 import { ERRNO } from '../abi/errno.js';
 import { SIGNALS } from '../abi/signals.js';
-import type { OpenFile } from './fd.js';
+import { O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT } from '../abi/syscalls.js';
+import { BLOCK, type OpenFile } from './fd.js';
 import type { Proc, Waker } from './proc.js';
+import { park, WaitQueue, type Parker } from './waitq.js';
 
 const HIGH_WATER = 64 * 1024;
 
 export class ConsoleOut implements OpenFile {
   readonly kind = 'console';
   refs = 0;
+  flags = O_WRONLY;
+  /** Host backpressure parks writers, but poll reports a console as always writable (as a terminal mostly is). */
+  readonly waiters = null;
   /** The host stream failed (its reader went away: EPIPE): writes now fail as on a pipe with no reader. */
   private broken = false;
   /** Writers parked until the host drains its buffer. */
@@ -69,6 +74,10 @@ export class ConsoleOut implements OpenFile {
     });
   }
 
+  poll(): number {
+    return this.broken || this.sink.destroyed ? POLLERR : POLLOUT;
+  }
+
   release(): void {
     if (this.owned) this.sink.end();
     // The listener stays while the host may still report the failure of bytes written earlier; it only sets a flag.
@@ -82,33 +91,35 @@ export class ConsoleOut implements OpenFile {
 export class ConsoleIn implements OpenFile {
   readonly kind = 'console';
   refs = 0;
+  flags = O_RDONLY;
   private readonly chunks: Uint8Array[] = [];
   private buffered = 0;
   private ended = false;
   private flowing = false;
-  private readonly readers = new Set<Proc>();
+  /** Readers and pollers: the host's input flows only while someone waits for it. */
+  readonly waiters = new WaitQueue((n) => (n > 0 ? this.resume() : this.pause()));
   private readonly onData = (chunk: Buffer | string): void => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.chunks.push(bytes);
     this.buffered += bytes.length;
     if (this.buffered >= HIGH_WATER) this.pause();
-    this.wakeReaders();
+    this.waiters.wakeAll(this.k);
   };
   private readonly onEnd = (): void => {
     this.ended = true;
     this.pause();
-    this.wakeReaders();
+    this.waiters.wakeAll(this.k);
   };
 
   /** source null: the input is whatever `feed` was given, then end of file. */
   constructor(
     private readonly source: Readable | null,
-    private readonly k: Waker,
+    private readonly k: Parker,
   ) {
     if (source === null) this.ended = true;
   }
 
-  static of(bytes: Uint8Array, k: Waker): ConsoleIn {
+  static of(bytes: Uint8Array, k: Parker): ConsoleIn {
     const c = new ConsoleIn(null, k);
     if (bytes.length > 0) {
       c.chunks.push(bytes);
@@ -118,21 +129,16 @@ export class ConsoleIn implements OpenFile {
   }
 
   read(p: Proc, count: number, out: Uint8Array): number {
-    if (this.buffered > 0) return this.take(Math.min(count, out.length), out);
-    if (this.ended || count === 0) return 0;
-    this.readers.add(p);
-    this.resume();
-    return this.k.block(p, {
-      reason: 'read from console',
-      retry: () => {
-        this.readers.delete(p);
-        return this.read(p, count, out);
-      },
-      cancel: () => {
-        this.readers.delete(p);
-        if (this.readers.size === 0) this.pause();
-      },
-    });
+    const max = Math.min(count, out.length);
+    return park(this.k, p, [this.waiters], () => {
+      if (this.buffered > 0) return this.take(max, out);
+      if (this.ended || max === 0) return 0;
+      return BLOCK;
+    }, { reason: 'read from console' });
+  }
+
+  poll(): number {
+    return this.buffered > 0 ? POLLIN : this.ended ? POLLHUP : 0;
   }
 
   write(): number {
@@ -151,10 +157,6 @@ export class ConsoleIn implements OpenFile {
     }
     this.buffered -= n;
     return n;
-  }
-
-  private wakeReaders(): void {
-    for (const p of [...this.readers]) this.k.wake(p);
   }
 
   private resume(): void {

@@ -40,7 +40,12 @@ export type KernelEvent =
       readonly free: number; readonly largestFree: number;
       readonly candidates: readonly { readonly pid: number; readonly footprint: number; readonly oomScoreAdj: number; readonly badness: number }[];
     }
-  | { readonly kind: 'rlimit'; readonly pid: number; readonly resource: 'cpu'; readonly action: 'SIGXCPU' | 'SIGKILL' };
+  | { readonly kind: 'rlimit'; readonly pid: number; readonly resource: 'cpu'; readonly action: 'SIGXCPU' | 'SIGKILL' }
+  /** An IPC object was made, lost its name, or went (its last descriptor and mapping gone); pid: who caused it. */
+  | {
+      readonly kind: 'ipc'; readonly pid: number; readonly op: 'create' | 'unlink' | 'destroy';
+      readonly object: 'pipe' | 'shm' | 'mq'; readonly id: number; readonly name: string | null; readonly bytes: number;
+    };
 
 /** How the kernel saw a process end: an exit call (return from main, exit(), an uncaught throw), a fatal signal
  *  (kill, shutdown), or its worker dying under it. */

@@ -86,7 +86,7 @@ export class Executor<K> {
       return -ENOSYS;
     }
     p.syscall = c.def.name;
-    p.answersBytes = c.def.ret.kind === 'bytes';
+    p.answersBytes = c.def.ret.kind === 'bytes' || c.def.ret.kind === 'message';
     p.replyLen = 0;
     if (ch.i32[kArgc] !== c.slots.length) return -EINVAL;
     const args = this.args;

@@ -26,6 +26,10 @@ import type { Params } from './param.js';
 import { Scheduler, type Pick, type Policy } from './sched.js';
 import { spawnMemory, spawnScheduling, type SpawnAttrs } from './priority.js';
 import { Memory } from './mm.js';
+import { SharedMemory } from './shm.js';
+import { MessageQueues } from './mq.js';
+import { Futexes } from './futex.js';
+import type { Pipe } from './pipe.js';
 export type { SpawnAttrs } from './priority.js';
 import { overCpuLimit, watchdogTick } from './watchdog.js';
 import { toError } from './errors.js';
@@ -42,6 +46,12 @@ export class KernelCore extends ProcessTable implements Waker {
   private readonly watchdog: NodeJS.Timeout;
   private readonly executor: Executor<KernelCore>;
   private readonly cores = os.availableParallelism();
+  private readonly wakeups: Proc[] = [];
+  private waking = false;
+  readonly shm: SharedMemory;
+  readonly mqs: MessageQueues;
+  readonly futexes: Futexes;
+  readonly pipes = new Set<Pipe>();
   protected stopping = false;
   /** Handler exceptions caught so far: each is a kernel bug (fuzzers assert this stays 0). */
   bugs = 0;
@@ -76,6 +86,9 @@ export class KernelCore extends ProcessTable implements Waker {
       procs: () => this.procs.values(),
       oomKill: (p) => this.signal(p, SIGKILL.no, 0),
     });
+    this.shm = new SharedMemory(this);
+    this.mqs = new MessageQueues(this);
+    this.futexes = new Futexes(this);
   }
 
   // ---- time ----
@@ -187,16 +200,22 @@ export class KernelCore extends ProcessTable implements Waker {
     return child;
   }
 
-  /** The spawn syscall: the child's descriptors come from the parent's, by req.fds (default 0, 1, 2). */
+  /**
+   * The spawn syscall: the child's descriptors come from the parent's, by req.fds, or by default every descriptor
+   * not marked close-on-exec, at the same number (as fork then exec would leave them).
+   */
   spawnChild(parent: Proc, req: Infer<typeof SpawnRequest>): number {
-    const map = req.fds ?? [0, 1, 2];
     const files: (OpenFile | undefined)[] = [];
-    for (let i = 0; i < map.length; i++) {
-      const from = map[i]!;
-      if (from < 0) continue;
-      const f = parent.fds.get(from);
-      if (f === undefined) return -ERRNO.EBADF.no;
-      files[i] = f;
+    if (req.fds === undefined) {
+      for (const [fd, f, cloexec] of parent.fds.entries()) if (!cloexec) files[fd] = f;
+    } else {
+      for (let i = 0; i < req.fds.length; i++) {
+        const from = req.fds[i]!;
+        if (from < 0) continue;
+        const f = parent.fds.get(from);
+        if (f === undefined) return -ERRNO.EBADF.no;
+        files[i] = f;
+      }
     }
     const r = this.createProcess(parent, req.path, req.argv ?? [req.path], req.env ?? parent.env, files, req);
     return typeof r === 'number' ? r : r.pid;
@@ -340,10 +359,31 @@ export class KernelCore extends ProcessTable implements Waker {
     return BLOCK;
   }
 
+  /**
+   * Retries p's parked call. A retry can change an object and wake others (a reader that drained a pipe wakes its
+   * writers): those wakes are queued and run after the current one, so no retry ever runs inside another.
+   */
   wake(p: Proc): void {
-    if (p.state !== 'blocked' || p.wait === null || p.wait.retry === null) return;
-    const r = p.wait.retry();
-    if (r !== BLOCK) this.complete(p, r);
+    this.wakeups.push(p);
+    if (this.waking) return;
+    this.waking = true;
+    try {
+      for (let i = 0; i < this.wakeups.length; i++) this.retry(this.wakeups[i]!);
+    } finally {
+      this.wakeups.length = 0;
+      this.waking = false;
+    }
+  }
+
+  private retry(p: Proc): void {
+    const w = p.wait;
+    if (p.state !== 'blocked' || w === null || w.retry === null) return;
+    // While its call runs again the process is not interruptible: a signal the retry raises (SIGPIPE) is
+    // delivered with the call's own answer instead of cutting the call short.
+    p.wait = null;
+    const r = w.retry();
+    if (r !== BLOCK) return this.complete(p, r);
+    if (p.wait === null && p.state === 'blocked') p.wait = w;
   }
 
   complete(p: Proc, result: number): void {

@@ -47,6 +47,10 @@ export interface Region {
   readonly sab: SharedArrayBuffer;
   /** Each user, with the resource entry on its stack that releases its use, and its virtual address. */
   readonly users: Map<Proc, Use>;
+  /** An object (pipe, shared-memory object, queue) still holds it: it outlives its users until dropped. */
+  held: boolean;
+  /** For a region an object owns, what futex_wake on it also wakes (a pipe's parked readers and writers). */
+  wake: (() => number) | null;
 }
 
 export interface OomCandidate {
@@ -106,6 +110,20 @@ export class Memory {
    * The OOM killer may kill p itself; the caller must check p.alive.
    */
   map(p: Proc, length: number, kind: RegionKind, label: string): Region | number {
+    const region = this.alloc(p, length, kind, label);
+    if (typeof region === 'number') return region;
+    this.attach(region, p);
+    this.drop(region);
+    return region;
+  }
+
+  /**
+   * Allocates a region that an object (a pipe, a shared-memory object, a queue) holds, on behalf of `requester`,
+   * whose RLIMIT_AS must leave room for it. The region has no user until attach; it is freed once the holder has
+   * dropped it and its last user has detached. Errors as map.
+   */
+  alloc(requester: Proc, length: number, kind: RegionKind, label: string): Region | number {
+    const p = requester;
     if (!Number.isInteger(length) || length <= 0) return -ERRNO.EINVAL.no;
     if (length > this.total || p.memBytes + length > p.memLimit) return -ERRNO.ENOMEM.no;
     if (p.vmNext + length > VADDR_MAX) return -ERRNO.ENOMEM.no; // its address space is used up
@@ -126,19 +144,31 @@ export class Memory {
       this.allocator.free(addr); // rounding took it over the limit
       return -ERRNO.ENOMEM.no;
     }
-    const region: Region = { addr, size, length, kind, label, sab: new SharedArrayBuffer(length), users: new Map() };
+    const region: Region = {
+      addr, size, length, kind, label, sab: new SharedArrayBuffer(length), users: new Map(), held: true, wake: null,
+    };
     this.regions.set(addr, region);
     this.usedBytes += size;
-    this.attach(region, p);
     this.emit('map', p, region);
     return region;
   }
 
-  /** Adds p as a user of an existing region (shared memory, an inherited pipe): charged to p, accounted once.
-   *  Returns where p sees it. */
-  attach(region: Region, p: Proc): number {
+  /** The holder lets go of a region from alloc: it is freed now if no process uses it, else with its last user. */
+  drop(region: Region): void {
+    if (!region.held) return;
+    region.held = false;
+    if (region.users.size === 0) this.free(region, null);
+  }
+
+  /**
+   * Adds p as a user of an existing region (shared memory, an inherited pipe): charged to p, accounted once.
+   * Returns where p sees it, or -ENOMEM if `limit` and p's RLIMIT_AS or address space has no room for it.
+   * (Descriptors a process is handed, such as an inherited pipe, are charged but never refused.)
+   */
+  attach(region: Region, p: Proc, limit = false): number {
     const had = region.users.get(p);
     if (had !== undefined) return had.vaddr;
+    if (limit && (p.memBytes + region.size > p.memLimit || p.vmNext + region.length > VADDR_MAX)) return -ERRNO.ENOMEM.no;
     p.memBytes += region.size;
     const vaddr = p.vmNext;
     p.vmNext += Math.ceil(region.length / PAGE) * PAGE + PAGE; // a guard page between mappings
@@ -150,13 +180,36 @@ export class Memory {
     return vaddr;
   }
 
-  /** munmap(2) of a whole mapping: 0, or -EINVAL for an address and length that are not one of p's mappings. */
+  /**
+   * munmap(2) of a whole mapping: 0, or -EINVAL for an address and length that are not one of p's mappings, or
+   * that belong to a descriptor rather than to a mapping (a pipe's ring or a queue's storage goes with its last
+   * descriptor, not before).
+   */
   unmap(p: Proc, vaddr: number, length: number): number {
     const region = p.mappings.get(vaddr);
     const use = region?.users.get(p);
     if (region === undefined || use === undefined || region.length !== length) return -ERRNO.EINVAL.no;
+    if (region.kind === 'pipe' || region.kind === 'mq') return -ERRNO.EINVAL.no;
     p.resources.release(use.resource);
     return 0;
+  }
+
+  /** p stops using region now (its last descriptor to the object went); a no-op if it was not a user. */
+  detachNow(region: Region, p: Proc): void {
+    const use = region.users.get(p);
+    if (use !== undefined) p.resources.release(use.resource);
+  }
+
+  /**
+   * The mapping of p that contains the 4-byte word at vaddr: the region and the word's byte offset in it, or null
+   * (a linear look through p's mappings: processes hold few, and futex calls are not the fast path of anything).
+   */
+  wordAt(p: Proc, vaddr: number): { region: Region; offset: number } | null {
+    for (const [start, region] of p.mappings) {
+      const offset = vaddr - start;
+      if (offset >= 0 && offset + 4 <= region.length) return { region, offset };
+    }
+    return null;
   }
 
   private detach(region: Region, p: Proc): void {
@@ -165,11 +218,14 @@ export class Memory {
     region.users.delete(p);
     p.mappings.delete(use.vaddr);
     p.memBytes -= region.size;
-    if (region.users.size > 0) return;
+    if (region.users.size === 0 && !region.held) this.free(region, p);
+  }
+
+  private free(region: Region, by: Proc | null): void {
     this.regions.delete(region.addr);
     this.usedBytes -= region.size;
     if (!this.allocator.free(region.addr)) throw new Error(`kernel bug: region @${region.addr} was not a live block`);
-    this.emit('unmap', p, region);
+    this.emit('unmap', by, region);
   }
 
   /**
@@ -248,10 +304,12 @@ export class Memory {
     return r.users.get(p)?.vaddr ?? -1;
   }
 
-  private emit(op: 'map' | 'unmap', p: Proc, r: Region): void {
+  /** `p`: the process whose call or exit caused it (null: the kernel itself, as when an object is destroyed). */
+  private emit(op: 'map' | 'unmap', p: Proc | null, r: Region): void {
     const used = this.usedBytes;
+    const pid = p?.pid ?? 0;
     if (this.host.events.active) {
-      this.host.events.emit({ kind: 'mem', op, pid: p.pid, addr: r.addr, size: r.size, region: r.kind, used });
+      this.host.events.emit({ kind: 'mem', op, pid, addr: r.addr, size: r.size, region: r.kind, used });
     }
     // Pressure: an event each time usage crosses a threshold, up or down.
     let level = 0;
@@ -261,8 +319,48 @@ export class Memory {
       this.level = level;
       // `threshold`: the highest threshold usage is now at or above (0: below all of them).
       this.host.events.emit({
-        kind: 'mem_pressure', pid: p.pid, threshold: level === 0 ? 0 : this.thresholds[level - 1]!, rising, used, total: this.total,
+        kind: 'mem_pressure', pid, threshold: level === 0 ? 0 : this.thresholds[level - 1]!, rising, used, total: this.total,
       });
     }
+  }
+}
+
+/**
+ * The processes holding descriptors to an object whose memory is one region (a pipe's ring, a queue's storage):
+ * a process's first descriptor makes it a user of the region (charged), its last one detaches it.
+ */
+export class Holders {
+  private readonly counts = new Map<Proc, number>();
+
+  constructor(
+    private readonly memory: Memory,
+    private readonly region: Region,
+  ) {}
+
+  hold(p: Proc): void {
+    const n = this.counts.get(p) ?? 0;
+    this.counts.set(p, n + 1);
+    if (n === 0) this.memory.attach(this.region, p);
+  }
+
+  /** True when that was p's last descriptor (p no longer uses the region). */
+  unhold(p: Proc): boolean {
+    const n = (this.counts.get(p) ?? 1) - 1;
+    if (n > 0) {
+      this.counts.set(p, n);
+      return false;
+    }
+    this.counts.delete(p);
+    this.memory.detachNow(this.region, p);
+    return true;
+  }
+
+  hasPid(pid: number): boolean {
+    for (const p of this.counts.keys()) if (p.pid === pid) return true;
+    return false;
+  }
+
+  get size(): number {
+    return this.counts.size;
   }
 }

@@ -41,6 +41,8 @@ export const PARAM = {
   /** Memory pressure events when usage crosses these fractions of memBytes (rising and falling). */
   memPressureWarn: 0.8,
   memPressureCritical: 0.95,
+  /** Bytes of data a pipe's ring holds (a power of two; Linux's default pipe capacity is 64 KiB). */
+  pipeBytes: 64 * 1024,
 } as const;
 
 export type Params = { -readonly [K in keyof typeof PARAM]: (typeof PARAM)[K] extends boolean ? boolean : number };

@@ -120,7 +120,7 @@ export class Proc {
     readonly channel: Channel,
   ) {}
 
-  readonly fds = new FdTable(this.resources);
+  readonly fds: FdTable = new FdTable(this);
 
   get alive(): boolean {
     return this.state !== 'zombie' && this.state !== 'reaped';

@@ -59,8 +59,17 @@ const FAMILIES: { readonly [F in Family]: { readonly title: string; readonly int
   fd: {
     title: 'Descriptors',
     intro:
-      'Reading, writing and closing file descriptors. At most one payload (`PAYLOAD_MAX` bytes) moves per call: ' +
-      'longer reads and writes return short counts.',
+      'Reading, writing, closing, duplicating and polling file descriptors, and pipes. At most one payload ' +
+      '(`PAYLOAD_MAX` bytes) moves per call through the kernel: longer reads and writes return short counts. A ' +
+      'pipe\'s bytes live in a ring in shared memory (the pipe ring, below) that the SDK reads and writes directly ' +
+      'when no wait is needed; `read` and `write` on a pipe reach the kernel only to wait, fail or signal.',
+  },
+  ipc: {
+    title: 'IPC',
+    intro:
+      'Named shared memory, futexes and message queues (POSIX names and semantics; docs/posix.md lists the ' +
+      'differences). Their memory is charged to the allocator and to the processes that map or hold them, and ' +
+      'goes when the last holder lets go (docs/ipc.md).',
   },
 };
 
@@ -78,6 +87,10 @@ const LAYOUT: { readonly [K in LayoutName]: { readonly group: LayoutGroup; reado
   kSpin: { group: 'word', doc: 'Reply: how many polls userland may spin before sleeping on its next call (0: do not spin).' },
   kSeq: { group: 'word', doc: 'Request: sequence number, for traces.' },
   kLife: { group: 'word', doc: '0 while the process lives, 1 once it is gone. Only the loader waits on it.' },
+  kFdGen: {
+    group: 'word',
+    doc: 'Bumped by the kernel whenever the caller\'s descriptor table changes; userland drops what it cached about its descriptors (which are pipe rings) when it moves.',
+  },
   kUserWaiting: { group: 'word', doc: 'Set by userland while it sleeps on kState; the kernel notifies only then.' },
   kKernelWaiting: { group: 'word', doc: 'Set by the kernel while it waits on kState; userland notifies only then.' },
   kInt32Words: { group: 'region', doc: 'Int32 words reserved at the start of the channel (bytes 0..63).' },
@@ -107,6 +120,12 @@ const LIMITS: { readonly [K in keyof typeof limits]: string } = {
   MMAP_MAX: 'Largest length mmap takes; a length over the memory there is answers ENOMEM.',
   MEM_LIMIT_MAX: 'Largest RLIMIT_AS (`memLimit`) a spawn request can set, in bytes.',
   VADDR_MAX: 'The top of a process\'s virtual address space; mappings are placed page-aligned below it, from 0x10000 up.',
+  PIPE_BUF: 'Writes to a pipe of at most this many bytes go in whole, never interleaved with another writer\'s bytes.',
+  NAME_MAX: 'Longest name of a shared-memory object or message queue after its leading \'/\' (longer: ENAMETOOLONG).',
+  MQ_MAXMSG_MAX: 'Most messages a queue can be created to hold.',
+  MQ_MSGSIZE_MAX: 'Largest message size a queue can be created with (one payload).',
+  MQ_PRIO_MAX: 'Message priorities are 0..MQ_PRIO_MAX-1; higher is received first.',
+  TIMEOUT_MS_MAX: 'Longest timeout, in milliseconds, a blocking IPC call (poll, futex_wait, mq_send, mq_receive) takes.',
 };
 
 /** How an argument of each kind travels and what the kernel's validator (kernel/validate.ts) answers when it is wrong. */
@@ -140,8 +159,12 @@ const RETS: { readonly [K in Ret['kind']]: string } = {
   bytes: 'Bytes in the payload, kReplyLen of them; the SDK returns a Uint8Array.',
   record: 'One msgpack value in the payload, kReplyLen bytes.',
   mapping:
-    'The region\'s address in ret0; its SharedArrayBuffer goes to the process\'s grant port before the reply, and the ' +
-    'SDK returns `{ addr, bytes }`, bytes a Uint8Array over the whole region.',
+    'The region\'s address in ret0 and the mapping\'s access mode and status flags in ret1; its SharedArrayBuffer ' +
+    'goes to the process\'s grant port before the reply, and the SDK returns `{ addr, bytes, flags }`, bytes a ' +
+    'Uint8Array over the whole region.',
+  message:
+    'Bytes in the payload (kReplyLen of them, their count in ret0) and an integer in ret1; the SDK returns ' +
+    '`{ data, <name> }`.',
 };
 
 /** Why any call can fail with each frame errno (kernel/executor.ts and kernel/validate.ts decide these). */
@@ -309,6 +332,8 @@ function resultOf(r: Ret): string {
     case 'record':
     case 'mapping':
       return RETS[r.kind];
+    case 'message':
+      return `The message in the payload (its length in ret0) and \`${r.name}\` in ret1; the SDK returns \`{ data, ${r.name} }\`.`;
     default: {
       const never: never = r;
       return String(never);

@@ -20,6 +20,7 @@ const FAMILY_RANGE: Record<Family, readonly [number, number]> = {
   sched: [30, 39],
   fd: [40, 59],
   memory: [60, 79],
+  ipc: [80, 99],
 };
 
 const isPayload = (kind: string): boolean => kind === 'bytes' || kind === 'record';

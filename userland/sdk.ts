@@ -10,11 +10,13 @@ import {
   type SyscallDef,
 } from '../abi/index.js';
 import { SysError, Trap, type Decode, type Stub } from './trap.js';
+import { FastIo } from './fastio.js';
 
 export * from '../abi/index.js';
 export { SysError } from './trap.js';
 
 let current: Trap | null = null;
+let fast: FastIo | null = null;
 
 function trap(): Trap {
   if (current === null) throw new Error('agentix/userland works only inside an Agentix process (run it with `agentix run`)');
@@ -26,6 +28,7 @@ export function attachChannel(sab: SharedArrayBuffer, takeGrant: () => SharedArr
   current = new Trap(sab);
   current.onSignals = runSignalHandlers;
   current.takeGrant = takeGrant;
+  fast = new FastIo(current, { pipeRing: stubNamed('pipe_ring'), futexWake: stubNamed('futex_wake'), getpid: stubNamed('getpid') });
   return current;
 }
 
@@ -33,6 +36,7 @@ export function attachChannel(sab: SharedArrayBuffer, takeGrant: () => SharedArr
 const { isView } = ArrayBuffer;
 const Uint8ArrayCtor = Uint8Array;
 const { max } = Math;
+const PromiseCtor = Promise;
 
 const encoder = new Encoder();
 const decoder = new Decoder();
@@ -90,9 +94,13 @@ function decoderFor(r: Ret): Decode {
       return (t) => {
         // The kernel posted the region's buffer before it replied, so it is waiting on the grant port now.
         const sab = t.takeGrant();
-        if (sab === undefined) throw new SysError(ERRNO.EFAULT.no, 'mmap');
-        return { addr: t.ret0, bytes: new Uint8ArrayCtor(sab) };
+        if (sab === undefined) throw new SysError(ERRNO.EFAULT.no, 'mapping');
+        return { addr: t.ret0, bytes: new Uint8ArrayCtor(sab), flags: t.ret1 };
       };
+    case 'message': {
+      const name = r.name;
+      return (t) => ({ data: t.payload.slice(0, t.replyLen), [name]: t.ret1 });
+    }
     default: {
       const never: never = r;
       throw new Error(`unknown result kind ${String(never)}`);
@@ -105,17 +113,69 @@ const STUBS: readonly Stub[] = (SYSCALLS as readonly SyscallDef[]).map((def) => 
   return { nr: def.nr, name: def.name, marshal: (t, args) => marshal(t, def, slots, args), decode: decoderFor(def.ret) };
 });
 
-function build<T>(make: (stub: Stub) => unknown): T {
+function stubNamed(name: string): Stub {
+  const stub = STUBS.find((s) => s.name === name);
+  if (stub === undefined) throw new Error(`the ABI has no ${name}`);
+  return stub;
+}
+
+function build<T>(make: (stub: Stub) => unknown, overrides: Readonly<Record<string, unknown>>): T {
   const out: Record<string, unknown> = {};
-  for (const stub of STUBS) out[stub.name] = make(stub);
+  for (const stub of STUBS) out[stub.name] = overrides[stub.name] ?? make(stub);
   return Object.freeze(out) as T;
 }
 
+// read and write try the pipe fast path first (fastio.ts); every other call goes straight to the kernel.
+const readStub = stubNamed('read');
+const writeStub = stubNamed('write');
+
+function fastRead(fd: unknown, count: unknown): Uint8Array | null {
+  trap();
+  return fast!.read(fd, count);
+}
+
+function fastWrite(fd: unknown, data: unknown): { bytes: Uint8Array; n: number } | null {
+  trap();
+  const bytes = toBytes(data);
+  if (bytes === null) return null;
+  const n = fast!.writeSome(fd, bytes);
+  return n === null ? null : { bytes, n };
+}
+
 /** Syscalls that park the calling thread until the kernel answers. Failures throw SysError. */
-export const sys: SyncSys = build<SyncSys>((stub) => (...args: unknown[]) => trap().callSync(stub, args));
+export const sys: SyncSys = build<SyncSys>((stub) => (...args: unknown[]) => trap().callSync(stub, args), {
+  read: (fd: unknown, count: unknown) => fastRead(fd, count) ?? trap().callSync(readStub, [fd, count]),
+  write: (fd: unknown, data: unknown) => {
+    const done = fastWrite(fd, data);
+    if (done === null) return trap().callSync(writeStub, [fd, data]);
+    if (done.n === done.bytes.length) return done.n;
+    try {
+      return done.n + (trap().callSync(writeStub, [fd, done.bytes.subarray(done.n)]) as number);
+    } catch (e: unknown) {
+      if (e instanceof SysError) return done.n; // some bytes went in: a write that moved some returns their count
+      throw e;
+    }
+  },
+});
 
 /** The same syscalls, answered through promises so the thread stays free; one call is in flight at a time. */
-export const sysAsync: AsyncSys = build<AsyncSys>((stub) => (...args: unknown[]) => trap().callAsync(stub, args));
+export const sysAsync: AsyncSys = build<AsyncSys>((stub) => (...args: unknown[]) => trap().callAsync(stub, args), {
+  read: (fd: unknown, count: unknown) => {
+    const bytes = fastRead(fd, count);
+    return bytes === null ? trap().callAsync(readStub, [fd, count]) : PromiseCtor.resolve(bytes);
+  },
+  write: async (fd: unknown, data: unknown) => {
+    const done = fastWrite(fd, data);
+    if (done === null) return trap().callAsync(writeStub, [fd, data]);
+    if (done.n === done.bytes.length) return done.n;
+    try {
+      return done.n + ((await trap().callAsync(writeStub, [fd, done.bytes.subarray(done.n)])) as number);
+    } catch (e: unknown) {
+      if (e instanceof SysError) return done.n;
+      throw e;
+    }
+  },
+});
 
 // ---- signals ----------------------------------------------------------------------------------------------------
 
