@@ -53,7 +53,7 @@ export type Batch = (ops: number) => Promise<number>;
 
 /**
  * A tinybench instance sized for the run. Full runs give each task 2 s after a 300 ms warmup, which keeps the
- * whole bench under a minute on two cores; quick runs only prove every task works end to end.
+ * one round of every suite near a minute on two cores; quick runs only prove every task works end to end.
  */
 export function newBench(name: string, opts: RunOptions): Bench {
   return new Bench(
