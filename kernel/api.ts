@@ -12,6 +12,7 @@ import { KernelCore } from './kernel.js';
 import { PARAM, type Params } from './param.js';
 import type { Proc, ProcState } from './proc.js';
 import type { MemInfo } from './mm.js';
+import type { EventFilter, Lost, Stamped } from './events.js';
 import { maxTotal } from './alloc.js';
 import type { Pipe } from './pipe.js';
 import type { SharedMemory } from './shm.js';
@@ -252,6 +253,15 @@ export class Kernel extends KernelCore {
   /** Memory: total, used, free, largest free block, fragmentation, per-size-class counts, per-process usage. */
   meminfo(): MemInfo {
     return this.memory.meminfo(this.procs.values());
+  }
+
+  /**
+   * Events from now on that pass the filter, as an async iterator (schema: docs/events.md). A reader that falls
+   * more than the ring's capacity behind gets `{ kind: 'lost', count }` and goes on from the oldest event kept;
+   * the kernel never waits for it. End it with `break` or `return()`.
+   */
+  events(filter: EventFilter = {}): AsyncIterableIterator<Stamped | Lost> {
+    return this.stream.subscribe(filter);
   }
 
   /** The IPC objects that exist now: pipes, named shared memory, message queues, and futex waiters. */

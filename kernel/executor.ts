@@ -37,6 +37,10 @@ interface Compiled {
 export interface ExecutorHooks {
   /** A handler threw: a broken kernel invariant, never user error. */
   bug(p: Proc, syscall: string, error: Error): void;
+  /** Whether anyone traces calls; read once per call, so it must be cheap. */
+  readonly tracing: { readonly active: boolean };
+  /** A call passed validation and its handler is about to run (only while tracing). `args` is reused: copy it. */
+  enter(p: Proc, def: SyscallDef, args: readonly unknown[], argc: number): void;
 }
 
 const ENOSYS = ERRNO.ENOSYS.no;
@@ -109,6 +113,7 @@ export class Executor<K> {
       if (e !== 0) return -e;
       args[c.slots.length] = v;
     }
+    if (this.hooks.tracing.active) this.hooks.enter(p, c.def, args, c.def.args.length);
     try {
       return c.handler(this.k, p, args[0], args[1], args[2], args[3], args[4], args[5]);
     } catch (e: unknown) {

@@ -12,10 +12,11 @@ import { SIG_CATCH, SIG_IGN, SIGNALS, signalDefault } from '../abi/signals.js';
 import type { SpawnRequest } from '../abi/syscalls.js';
 import type { Infer } from '../abi/types.js';
 import { Encoder } from '@msgpack/msgpack';
-import { kSpin, PAYLOAD_MAX } from '../abi/layout.js';
+import { kNr, kSpin, PAYLOAD_MAX } from '../abi/layout.js';
+import type { SyscallDef } from '../abi/types.js';
 import { Channel, RET1 } from './channel.js';
 import { seededRandom, VirtualClock, WallClock, type Clock } from './clock.js';
-import type { ExitHow } from './events.js';
+import { TRACE_BYTES, type ExitHow } from './events.js';
 import { ProcessTable } from './proctable.js';
 import { Executor } from './executor.js';
 import { BLOCK, type OpenFile } from './fd.js';
@@ -69,7 +70,7 @@ export class KernelCore extends ProcessTable implements Waker {
       { ...params, cpus: params.deterministic ? 1 : params.cpus },
       (pick) => this.dispatch(pick),
       params.deterministic ? seededRandom(params.seed) : null,
-      () => this.events.active,
+      () => this.stream.active,
     );
     this.watchdog = setInterval(() => watchdogTick(this), params.watchdogTickMs);
     this.watchdog.unref();
@@ -77,12 +78,14 @@ export class KernelCore extends ProcessTable implements Waker {
       bug: (p, syscall, error) => {
         this.bugs++;
         this.log.error({ pid: p.pid, syscall, err: error }, 'kernel bug: syscall handler threw');
-        this.events.emit({ kind: 'kernel_bug', pid: p.pid, syscall, error: error.message });
+        this.stream.emit({ kind: 'kernel_bug', pid: p.pid, syscall, error: error.message });
       },
+      tracing: this.stream,
+      enter: (p, def, args, argc) => this.traceEnter(p, def, args, argc),
     });
     this.host = new Host(params);
     this.memory = new Memory(params.memBytes, [params.memPressureWarn, params.memPressureCritical], {
-      events: this.events,
+      stream: this.stream,
       procs: () => this.procs.values(),
       oomKill: (p) => this.signal(p, SIGKILL.no, 0),
     });
@@ -184,7 +187,7 @@ export class KernelCore extends ProcessTable implements Waker {
     if (parent !== this.init) {
       child.parentLink = { stack: parent.resources, resource: parent.resources.acquire('child', `child pid ${pid}`, () => this.orphan(child)) };
     }
-    this.events.emit({ kind: 'spawn', pid, ppid: parent.pid, path: file });
+    this.stream.emit({ kind: 'spawn', pid, ppid: parent.pid, path: file });
     if (worker) {
       // Its boot call is answered within microseconds when a CPU is free: let it spin for it rather than sleep.
       if (this.coreFree()) child.channel.i32[kSpin] = this.params.userSpinPolls;
@@ -225,6 +228,15 @@ export class KernelCore extends ProcessTable implements Waker {
 
   /** A request arrived on p's channel. Runs it, then answers, parks or preempts p. */
   private onRequest(p: Proc): void {
+    if (!this.stream.active) return this.serveRequest(p);
+    try {
+      this.serveRequest(p);
+    } finally {
+      this.stream.cause = 0;
+    }
+  }
+
+  private serveRequest(p: Proc): void {
     if (!p.booted) return this.boot(p);
     let now = this.nowNs();
     for (;;) {
@@ -237,6 +249,7 @@ export class KernelCore extends ProcessTable implements Waker {
       p.watchdogReported = false;
       p.lastSyscallWallNs = this.clock.virtual ? performance.now() * 1e6 : now;
       if (p.sched.runtimeNs >= p.cpuLimitNs && overCpuLimit(this, p)) return;
+      p.callStartNs = now;
       const r = this.executor.run(p);
       if (!p.alive) return;
       if (r === BLOCK) return this.reschedule(now);
@@ -245,9 +258,9 @@ export class KernelCore extends ProcessTable implements Waker {
       if (why !== null) {
         if (why === 'yield') p.sched.switchesVoluntary++;
         else p.sched.switchesInvoluntary++;
-        if (this.events.active) {
+        if (this.stream.active) {
           const next = this.sched.peekNext();
-          this.events.emit({
+          this.stream.emit({
             kind: 'preempt', pid: p.pid, reason: why, vruntime: p.sched.vruntime, ranNs: now - p.sched.sliceStart,
             next: next === undefined ? null : { pid: next.pid, vruntime: next.sched.vruntime, rtPriority: next.sched.rtPriority },
           });
@@ -293,8 +306,8 @@ export class KernelCore extends ProcessTable implements Waker {
     const now = this.nowNs();
     this.transition(p, 'running');
     p.lastSyscallWallNs = performance.now() * 1e6;
-    if (this.events.active) {
-      this.events.emit({
+    if (this.stream.active) {
+      this.stream.emit({
         kind: 'sched', pid: p.pid, cpu: pick.cpu, cls: pick.cls, vruntime: pick.vruntime,
         minVruntime: pick.minVruntime, runnerUp: pick.runnerUp, runnable: pick.runnable,
       });
@@ -326,6 +339,7 @@ export class KernelCore extends ProcessTable implements Waker {
 
   private answer(p: Proc, now: number): void {
     const r = p.result;
+    if (this.stream.active) this.traceExit(p, now);
     const signals = p.pendingSignals;
     p.pendingSignals = 0;
     p.sched.since = now;
@@ -341,6 +355,34 @@ export class KernelCore extends ProcessTable implements Waker {
     p.channel.f64[RET1] = v;
   }
 
+  // ---- tracing ----
+
+  private traceEnter(p: Proc, def: SyscallDef, args: readonly unknown[], argc: number): void {
+    const copy: unknown[] = [];
+    for (let i = 0; i < argc; i++) {
+      const a = args[i];
+      copy.push(a instanceof Uint8Array ? a.slice(0, TRACE_BYTES) : a);
+    }
+    this.stream.cause = 0;
+    p.enterEvent = this.stream.emit({ kind: 'sys_enter', pid: p.pid, nr: def.nr, name: def.name, args: copy });
+    p.wakeEvent = 0;
+    this.stream.cause = p.enterEvent;
+  }
+
+  private traceExit(p: Proc, now: number): void {
+    const r = p.result;
+    const cause = this.stream.cause;
+    this.stream.cause = p.wakeEvent !== 0 ? p.wakeEvent : p.enterEvent;
+    this.stream.emit({
+      kind: 'sys_exit', pid: p.pid, nr: p.channel.i32[kNr]!, name: p.syscall, result: r < 0 ? -1 : r, errno: r < 0 ? -r : 0,
+      durationNs: p.callStartNs === 0 ? 0 : now - p.callStartNs, enter: p.enterEvent === 0 ? null : p.enterEvent,
+      data: p.answersBytes && r > 0 ? p.channel.payload.slice(0, Math.min(r, TRACE_BYTES)) : null,
+    });
+    this.stream.cause = cause;
+    p.enterEvent = 0;
+    p.wakeEvent = 0;
+  }
+
   // ---- block and wake (Waker) ----
 
   block(p: Proc, wait: Wait): number {
@@ -350,6 +392,7 @@ export class KernelCore extends ProcessTable implements Waker {
       return wait.interrupted ?? -ERRNO.EINTR.no;
     }
     p.wait = wait;
+    p.parkedOn = wait.reason;
     if (p.state === 'blocked') return BLOCK;
     if (p.state === 'running') {
       this.sched.vacate(p);
@@ -389,6 +432,7 @@ export class KernelCore extends ProcessTable implements Waker {
   complete(p: Proc, result: number): void {
     if (p.state !== 'blocked') return;
     p.wait = null;
+    if (this.stream.active) p.wakeEvent = this.stream.emit({ kind: 'wake', pid: p.pid, reason: p.parkedOn, result });
     this.setResult(p, result);
     const now = this.nowNs();
     this.transition(p, 'ready');
@@ -446,7 +490,7 @@ export class KernelCore extends ProcessTable implements Waker {
     const dfl = signalDefault(sig);
     const fatal = sig === SIGKILL.no || (disposition !== SIG_CATCH && disposition !== SIG_IGN && (dfl === 'term' || dfl === 'core'));
     const action = fatal ? 'term' : disposition === SIG_CATCH ? 'catch' : 'ignore';
-    this.events.emit({ kind: 'signal', pid: p.pid, sig, from, action });
+    this.stream.emit({ kind: 'signal', pid: p.pid, sig, from, action });
     if (action === 'term') return this.exit(p, { code: null, signal: sig }, 'signal');
     if (action === 'ignore') return;
     p.pendingSignals |= 1 << sig;
@@ -471,11 +515,11 @@ export class KernelCore extends ProcessTable implements Waker {
     p.exitHow = how;
     p.status = status;
     this.transition(p, 'zombie');
-    this.events.emit({ kind: 'exit', pid: p.pid, code: status.code, signal: status.signal, how });
+    this.stream.emit({ kind: 'exit', pid: p.pid, code: status.code, signal: status.signal, how });
     p.resources.releaseAll((step) => {
       const error = step.error === null ? undefined : toError(step.error).message;
       if (error !== undefined) this.log.warn({ pid: p.pid, resource: step.resource.label, error }, 'release failed');
-      this.events.emit({
+      this.stream.emit({
         kind: 'cleanup', pid: p.pid, resource: step.resource.kind, label: step.resource.label, order: step.order,
         ok: error === undefined, ...(error === undefined ? {} : { error }),
       });

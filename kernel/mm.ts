@@ -74,7 +74,7 @@ export interface MemInfo {
 }
 
 export interface MemoryHost {
-  readonly events: EventStream;
+  readonly stream: EventStream;
   /** Live processes the OOM killer may consider. */
   procs(): Iterable<Proc>;
   /** Kills p with SIGKILL through the normal exit path (its resources, regions included, are released). */
@@ -125,8 +125,9 @@ export class Memory {
   alloc(requester: Proc, length: number, kind: RegionKind, label: string): Region | number {
     const p = requester;
     if (!Number.isInteger(length) || length <= 0) return -ERRNO.EINVAL.no;
-    if (length > this.total || p.memBytes + length > p.memLimit) return -ERRNO.ENOMEM.no;
-    if (p.vmNext + length > VADDR_MAX) return -ERRNO.ENOMEM.no; // its address space is used up
+    if (length > this.total) return this.fail(p, length, 'too_large');
+    if (p.memBytes + length > p.memLimit) return this.fail(p, length, 'rlimit');
+    if (p.vmNext + length > VADDR_MAX) return this.fail(p, length, 'address_space');
     let addr = this.allocator.alloc(length);
     while (addr < 0) {
       // Enough free memory in total, but in pieces: compact, which moves no bytes, before anyone is killed.
@@ -135,14 +136,14 @@ export class Memory {
         addr = this.allocator.alloc(length);
         if (addr >= 0) break;
       }
-      if (!this.oom(p, length)) return -ERRNO.ENOMEM.no;
+      if (!this.oom(p, length)) return this.fail(p, length, 'no_memory');
       if (!p.alive) return -ERRNO.ENOMEM.no;
       addr = this.allocator.alloc(length);
     }
     const size = this.allocator.sizeOf(addr);
     if (p.memBytes + size > p.memLimit) {
       this.allocator.free(addr); // rounding took it over the limit
-      return -ERRNO.ENOMEM.no;
+      return this.fail(p, size, 'rlimit');
     }
     const region: Region = {
       addr, size, length, kind, label, sab: new SharedArrayBuffer(length), users: new Map(), held: true, wake: null,
@@ -151,6 +152,18 @@ export class Memory {
     this.usedBytes += size;
     this.emit('map', p, region);
     return region;
+  }
+
+  /** Reports why a request fails with ENOMEM (the numbers that decided it), and returns -ENOMEM. */
+  private fail(p: Proc, requested: number, reason: 'rlimit' | 'address_space' | 'no_memory' | 'too_large'): number {
+    if (this.host.stream.active) {
+      this.host.stream.emit({
+        kind: 'mem_fail', pid: p.pid, requested, reason, footprint: p.memBytes,
+        limit: Number.isFinite(p.memLimit) ? p.memLimit : null, free: this.total - this.usedBytes,
+        largestFree: this.allocator.largestFree(),
+      });
+    }
+    return -ERRNO.ENOMEM.no;
   }
 
   /** The holder lets go of a region from alloc: it is freed now if no process uses it, else with its last user. */
@@ -243,7 +256,7 @@ export class Memory {
       this.regions.set(r.addr, r);
     }
     this.compactions++;
-    this.host.events.emit({ kind: 'mem_compact', pid: requester.pid, regions: live.length, largestFreeBefore: before, largestFreeAfter: this.allocator.largestFree() });
+    this.host.stream.emit({ kind: 'mem_compact', pid: requester.pid, regions: live.length, largestFreeBefore: before, largestFreeAfter: this.allocator.largestFree() });
   }
 
   /** Picks and kills a victim so that `requester` may get `length` bytes. False if no process may be killed. */
@@ -251,7 +264,7 @@ export class Memory {
     const candidates = this.candidates();
     const victim = candidates[0];
     const stats = this.allocator.stats();
-    this.host.events.emit({
+    this.host.stream.emit({
       kind: 'oom', pid: requester.pid, requested: length, victim: victim?.pid ?? null,
       free: stats.free, largestFree: stats.largestFree, candidates: candidates.slice(0, 5),
     });
@@ -308,8 +321,8 @@ export class Memory {
   private emit(op: 'map' | 'unmap', p: Proc | null, r: Region): void {
     const used = this.usedBytes;
     const pid = p?.pid ?? 0;
-    if (this.host.events.active) {
-      this.host.events.emit({ kind: 'mem', op, pid, addr: r.addr, size: r.size, region: r.kind, used });
+    if (this.host.stream.active) {
+      this.host.stream.emit({ kind: 'mem', op, pid, addr: r.addr, size: r.size, region: r.kind, used });
     }
     // Pressure: an event each time usage crosses a threshold, up or down.
     let level = 0;
@@ -318,7 +331,7 @@ export class Memory {
       const rising = level > this.level;
       this.level = level;
       // `threshold`: the highest threshold usage is now at or above (0: below all of them).
-      this.host.events.emit({
+      this.host.stream.emit({
         kind: 'mem_pressure', pid, threshold: level === 0 ? 0 : this.thresholds[level - 1]!, rising, used, total: this.total,
       });
     }

@@ -145,7 +145,7 @@ export class MessageQueues {
       if (typeof region === 'number') return region;
       q = new MessageQueue(this.k, name, mode, max, size, region);
       this.byName.set(name, q);
-      this.k.events.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'mq', id: q.id, name, bytes: region.size });
+      this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'mq', id: q.id, name, bytes: region.size });
     }
     return new MqFile(this, q, oflag & (O_ACCMODE | O_NONBLOCK));
   }
@@ -157,14 +157,14 @@ export class MessageQueues {
     if (q === undefined) return -ERRNO.ENOENT.no;
     this.byName.delete(name);
     q.linked = false;
-    this.k.events.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'mq', id: q.id, name, bytes: q.region.size });
+    this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'mq', id: q.id, name, bytes: q.region.size });
     this.settle(q);
     return 0;
   }
 
   settle(q: MessageQueue): void {
     if (q.linked || q.opens > 0) return;
-    this.k.events.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'mq', id: q.id, name: q.name, bytes: q.region.size });
+    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'mq', id: q.id, name: q.name, bytes: q.region.size });
     this.k.memory.drop(q.region);
   }
 

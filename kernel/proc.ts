@@ -77,6 +77,12 @@ export class Proc {
   /** The syscall being served (for traces and ps), and whether its answer is bytes in the payload. */
   syscall = '';
   answersBytes = false;
+  /** Tracing: when the current call's request arrived (ns), its sys_enter event, the wake that finished it, and
+   *  why it last parked (0 and '' when nobody traces). */
+  callStartNs = 0;
+  enterEvent = 0;
+  wakeEvent = 0;
+  parkedOn = '';
   /** Set by sched_yield: give up the CPU once the call is answered. */
   yielding = false;
   /** How the process ended, once it has. */

@@ -9,7 +9,7 @@ import { EventStream } from './events.js';
 import { isLegal, Proc, type ExitStatus, type ProcState } from './proc.js';
 
 export class ProcessTable {
-  readonly events = new EventStream();
+  readonly stream = new EventStream();
   readonly procs = new Map<number, Proc>();
   /** init is the kernel's own process: it never runs userland code, adopts orphans and reaps them at once. */
   readonly init: Proc;
@@ -39,7 +39,7 @@ export class ProcessTable {
     const from = p.state;
     if (!isLegal(from, to)) throw new Error(`kernel bug: pid ${p.pid} cannot go from ${from} to ${to}`);
     p.state = to;
-    if (this.events.active) this.events.emit({ kind: 'proc_state', pid: p.pid, from, to });
+    if (this.stream.active) this.stream.emit({ kind: 'proc_state', pid: p.pid, from, to });
   }
 
   /** p's status as POSIX wstatus, for waitpid. */
@@ -63,7 +63,7 @@ export class ProcessTable {
     this.procs.get(child.ppid)?.children.delete(child);
     // Drop the parent's 'child' entry now, so a long-lived parent's stack does not grow with every child it reaps.
     if (child.parentLink !== null) child.parentLink.stack.release(child.parentLink.resource);
-    this.events.emit({ kind: 'reap', pid: child.pid, by: by.pid });
+    this.stream.emit({ kind: 'reap', pid: child.pid, by: by.pid });
   }
 
   /** The parent is going away: init adopts the child (and reaps it at once if it already ended). */

@@ -62,7 +62,7 @@ export class SharedMemory {
       if ((oflag & O_CREAT) === 0) return -ERRNO.ENOENT.no;
       obj = new ShmObject(name, mode);
       this.byName.set(name, obj);
-      this.k.events.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'shm', id: obj.id, name, bytes: 0 });
+      this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'shm', id: obj.id, name, bytes: 0 });
     }
     return new ShmFile(this, obj, oflag & O_ACCMODE);
   }
@@ -75,7 +75,7 @@ export class SharedMemory {
     if (obj === undefined) return -ERRNO.ENOENT.no;
     this.byName.delete(name);
     obj.linked = false;
-    this.k.events.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'shm', id: obj.id, name, bytes: obj.region?.size ?? 0 });
+    this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'shm', id: obj.id, name, bytes: obj.region?.size ?? 0 });
     this.settle(obj);
     return 0;
   }
@@ -93,7 +93,7 @@ export class SharedMemory {
   /** An object with no name and no descriptor is gone; its memory stays until its last mapping goes. */
   settle(obj: ShmObject): void {
     if (obj.linked || obj.opens > 0) return;
-    this.k.events.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'shm', id: obj.id, name: obj.name, bytes: obj.region?.size ?? 0 });
+    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'shm', id: obj.id, name: obj.name, bytes: obj.region?.size ?? 0 });
     if (obj.region !== null) this.k.memory.drop(obj.region);
     obj.region = null;
   }

@@ -47,7 +47,7 @@ export interface Parker extends Waker {
 /** What IPC objects need of the kernel: parking, the memory they live in, and the event stream. */
 export interface IpcKernel extends Parker {
   readonly memory: Memory;
-  readonly events: EventStream;
+  readonly stream: EventStream;
   /** Live pipes (they have no names: this is how introspection and leak checks find them). */
   readonly pipes: Set<Pipe>;
 }

@@ -18,7 +18,7 @@ export function watchdogTick(k: KernelCore): void {
       p.watchdogReported = true;
       const ms = (wall - p.lastSyscallWallNs) / 1e6;
       k.log.warn({ pid: p.pid, ms: Math.round(ms) }, 'process runs without syscalls');
-      k.events.emit({ kind: 'watchdog', pid: p.pid, ms });
+      k.stream.emit({ kind: 'watchdog', pid: p.pid, ms });
     }
     if (p.sched.runtimeNs + stretch >= p.cpuLimitNs) overCpuLimit(k, p);
   }
@@ -29,10 +29,10 @@ export function overCpuLimit(k: KernelCore, p: Proc): boolean {
   const wall = performance.now();
   if (p.xcpuAt === 0) {
     p.xcpuAt = wall;
-    k.events.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGXCPU' });
+    k.stream.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGXCPU' });
     k.signal(p, SIGNALS.SIGXCPU.no, 0);
   } else if (wall - p.xcpuAt >= k.params.cpuLimitGraceMs) {
-    k.events.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGKILL' });
+    k.stream.emit({ kind: 'rlimit', pid: p.pid, resource: 'cpu', action: 'SIGKILL' });
     k.signal(p, SIGNALS.SIGKILL.no, 0);
   }
   return !p.alive;

@@ -28,7 +28,7 @@ interface Trace {
 function tracer(k: Kernel): { trace: Trace; follow(pid: number): void; stop(): void } {
   let pid = -1;
   const trace: Trace = { heldAtExit: [], exit: undefined, cleanup: [], reapId: undefined };
-  const stop = k.events.on((e) => {
+  const stop = k.stream.on((e) => {
     if (e.pid !== pid) return;
     if (e.kind === 'exit') {
       // Events are synchronous: the 'exit' event comes after the process ended and before anything is released.

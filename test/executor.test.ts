@@ -400,7 +400,7 @@ describe('exit', () => {
     const p = started();
     const pid = p.pid;
     const events: Stamped[] = [];
-    const off = h.kernel.events.on((e) => {
+    const off = h.kernel.stream.on((e) => {
       if (e.pid === pid) events.push(e);
     });
     try {

@@ -139,7 +139,7 @@ describe('process lifecycle', () => {
       const seen: Stamped[] = [];
       let parentPid = -1;
       let childPpidAtParentReap: number | undefined;
-      const off = k.events.on((e) => {
+      const off = k.stream.on((e) => {
         seen.push(e);
         // Synchronous with the kernel: this is the moment the parent's resources have all been released.
         if (e.kind === 'reap' && e.pid === parentPid) {
@@ -160,7 +160,7 @@ describe('process lifecycle', () => {
         expect(lastJson(text)).toEqual({ pid: child, ppidAfterSleep: 1 });
         await new Promise<void>((resolve) => {
           if (seen.some((e) => e.kind === 'reap' && e.pid === child)) return resolve();
-          const stop = k.events.on((e) => {
+          const stop = k.stream.on((e) => {
             if (e.kind === 'reap' && e.pid === child) {
               stop();
               resolve();
@@ -296,7 +296,7 @@ describe('process lifecycle', () => {
 
     it("every 'proc_state' transition is legal and continues from the state before it", async () => {
       const transitions: { pid: number; from: string; to: string }[] = [];
-      const off = k.events.on((e) => {
+      const off = k.stream.on((e) => {
         if (e.kind === 'proc_state') transitions.push({ pid: e.pid, from: e.from, to: e.to });
       });
       try {

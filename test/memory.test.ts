@@ -138,7 +138,7 @@ describe('compaction', () => {
   it('free memory in pieces is compacted, not paid for with a process: nobody is killed', async () => {
     const k = await Kernel.boot({ mem: '1M', logLevel: 'silent' });
     const events: string[] = [];
-    k.events.on((e) => {
+    k.stream.on((e) => {
       if (e.kind === 'oom' || e.kind === 'mem_compact') events.push(e.kind);
     });
     try {
@@ -170,7 +170,7 @@ describe('the OOM killer', () => {
   it('kills the process with the largest footprint, so that the request succeeds', async () => {
     const k = await Kernel.boot({ mem: '1M', logLevel: 'silent' });
     const ooms: Stamped[] = [];
-    k.events.on((e) => {
+    k.stream.on((e) => {
       if (e.kind === 'oom') ooms.push(e);
     });
     try {
@@ -233,7 +233,7 @@ describe('memory pressure', () => {
   it('emits an event when usage crosses each threshold, rising and falling', async () => {
     const k = await Kernel.boot({ mem: '1M', memPressure: [0.5, 0.75], logLevel: 'silent' });
     const seen: { threshold: number; rising: boolean }[] = [];
-    k.events.on((e) => {
+    k.stream.on((e) => {
       if (e.kind === 'mem_pressure') seen.push({ threshold: e.threshold, rising: e.rising });
     });
     try {

@@ -39,7 +39,7 @@ async function boot(opts: KernelOptions): Promise<Kernel> {
 function trace(k: Kernel): { events: Stamped[]; charged: (eventId: number, pid: number) => number } {
   const events: Stamped[] = [];
   const samples = new Map<number, Map<number, number>>();
-  k.events.on((e) => {
+  k.stream.on((e) => {
     events.push(e);
     const at = new Map<number, number>();
     for (const p of k.procs.values()) at.set(p.pid, p.sched.runtimeNs);
@@ -56,7 +56,7 @@ function trace(k: Kernel): { events: Stamped[]; charged: (eventId: number, pid: 
 /** Every event from now on, in order. */
 function record(k: Kernel): Stamped[] {
   const events: Stamped[] = [];
-  k.events.on((e) => events.push(e));
+  k.stream.on((e) => events.push(e));
   return events;
 }
 
@@ -387,7 +387,7 @@ describe('deterministic mode', () => {
   async function detRun(seed: number): Promise<{ schedule: Decision[]; stdout: string }> {
     const k = await boot({ deterministic: true, seed });
     const schedule: Decision[] = [];
-    k.events.on((e) => {
+    k.stream.on((e) => {
       if (e.kind === 'sched') schedule.push({ pid: e.pid, cls: e.cls, vruntime: e.vruntime });
     });
     const r = await k.run(fixture('det-parent.js'));
