@@ -11,11 +11,11 @@
 
 import { ERRNO } from '../abi/errno.js';
 import { MQ_PRIO_MAX } from '../abi/limits.js';
-import { O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLIN, POLLOUT } from '../abi/syscalls.js';
+import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLIN, POLLOUT } from '../abi/syscalls.js';
 import { BLOCK, type OpenFile } from './fd.js';
 import { Holders, type Region } from './mm.js';
 import type { Proc } from './proc.js';
-import { checkAccess, checkIpcName } from './shm.js';
+import { Namespace, type Named } from './ipcname.js';
 import { park, WaitQueue, type IpcKernel } from './waitq.js';
 
 /** Linux's defaults for a queue created without attributes. */
@@ -31,7 +31,7 @@ export interface MqKernel extends IpcKernel {
   setRet1(p: Proc, v: number): void;
 }
 
-class MessageQueue {
+class MessageQueue implements Named {
   readonly id = ++lastId;
   linked = true;
   opens = 0;
@@ -122,41 +122,29 @@ class MessageQueue {
 }
 
 export class MessageQueues {
-  private readonly byName = new Map<string, MessageQueue>();
+  private readonly names = new Namespace<MessageQueue>();
   private readonly prioOut = new Int32Array(1);
 
   constructor(private readonly k: MqKernel) {}
 
   /** mq_open: an open file for the queue called name, or -errno. */
   open(p: Proc, name: string, oflag: number, mode: number, maxmsg: number, msgsize: number): OpenFile | number {
-    const bad = checkIpcName(name);
-    if (bad !== 0) return bad;
     if ((oflag & O_ACCMODE) === O_ACCMODE) return -ERRNO.EINVAL.no;
-    let q = this.byName.get(name);
-    if (q !== undefined) {
-      if ((oflag & O_CREAT) !== 0 && (oflag & O_EXCL) !== 0) return -ERRNO.EEXIST.no;
-      const denied = checkAccess(q.mode, oflag);
-      if (denied !== 0) return denied;
-    } else {
-      if ((oflag & O_CREAT) === 0) return -ERRNO.ENOENT.no;
+    const r = this.names.open(name, oflag, () => {
       const max = maxmsg === 0 ? DEFAULT_MAXMSG : maxmsg;
       const size = msgsize === 0 ? DEFAULT_MSGSIZE : msgsize;
       const region = this.k.memory.alloc(p, max * size, 'mq', name);
-      if (typeof region === 'number') return region;
-      q = new MessageQueue(this.k, name, mode, max, size, region);
-      this.byName.set(name, q);
-      this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'mq', id: q.id, name, bytes: region.size });
-    }
+      return typeof region === 'number' ? region : new MessageQueue(this.k, name, mode, max, size, region);
+    });
+    if (typeof r === 'number') return r;
+    const q = r.obj;
+    if (r.created) this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'mq', id: q.id, name, bytes: q.region.size });
     return new MqFile(this, q, oflag & (O_ACCMODE | O_NONBLOCK));
   }
 
   unlink(p: Proc, name: string): number {
-    const bad = checkIpcName(name);
-    if (bad !== 0) return bad;
-    const q = this.byName.get(name);
-    if (q === undefined) return -ERRNO.ENOENT.no;
-    this.byName.delete(name);
-    q.linked = false;
+    const q = this.names.unlink(name);
+    if (typeof q === 'number') return q;
     this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'mq', id: q.id, name, bytes: q.region.size });
     this.settle(q);
     return 0;
@@ -197,7 +185,7 @@ export class MessageQueues {
   }
 
   list(): { name: string; maxmsg: number; msgsize: number; curmsgs: number; opens: number }[] {
-    return [...this.byName.values()].map((q) => ({ name: q.name, maxmsg: q.maxmsg, msgsize: q.msgsize, curmsgs: q.size, opens: q.opens }));
+    return [...this.names.values()].map((q) => ({ name: q.name, maxmsg: q.maxmsg, msgsize: q.msgsize, curmsgs: q.size, opens: q.opens }));
   }
 }
 

@@ -5,34 +5,21 @@
 // and its last mapping is unmapped (a mapping outlives the descriptor it came from, as in POSIX). The memory is
 // accounted once, charged to each mapping process.
 //
-// There are no users or groups here: every process is the same user, so an object's owner permission bits decide
-// (read needs 0o400, read-write 0o600). A view of a SharedArrayBuffer cannot be made read-only, so only O_RDWR
-// descriptors may be mapped (EACCES otherwise) rather than handing out a "read-only" mapping that could be written.
+// Names and permissions are the namespace's (ipcname.ts). A view of a SharedArrayBuffer cannot be made read-only,
+// so only O_RDWR descriptors may be mapped (EACCES otherwise) rather than handing out a "read-only" mapping that
+// could be written.
 
 import { ERRNO } from '../abi/errno.js';
-import { NAME_MAX } from '../abi/limits.js';
-import { O_ACCMODE, O_CREAT, O_EXCL, O_RDWR, POLLIN, POLLOUT } from '../abi/syscalls.js';
+import { O_ACCMODE, O_RDWR, POLLIN, POLLOUT } from '../abi/syscalls.js';
+import { Namespace, type Named } from './ipcname.js';
 import type { OpenFile } from './fd.js';
 import type { Region } from './mm.js';
 import type { Proc } from './proc.js';
 import type { IpcKernel } from './waitq.js';
 
-/** 0 if name is '/' then 1..NAME_MAX characters with no other '/', else -EINVAL or -ENAMETOOLONG. */
-export function checkIpcName(name: string): number {
-  if (name.length > NAME_MAX + 1) return -ERRNO.ENAMETOOLONG.no;
-  if (name.length < 2 || name[0] !== '/' || name.indexOf('/', 1) !== -1 || name.includes('\0')) return -ERRNO.EINVAL.no;
-  return 0;
-}
-
-/** 0 if an object with these mode bits may be opened with this access mode, else -EACCES. */
-export function checkAccess(mode: number, oflag: number): number {
-  const need = (oflag & O_ACCMODE) === 0 ? 0o400 : (oflag & O_ACCMODE) === O_RDWR ? 0o600 : 0o200;
-  return (mode & need) === need ? 0 : -ERRNO.EACCES.no;
-}
-
 let lastId = 0;
 
-class ShmObject {
+class ShmObject implements Named {
   readonly id = ++lastId;
   region: Region | null = null;
   linked = true;
@@ -45,36 +32,22 @@ class ShmObject {
 }
 
 export class SharedMemory {
-  private readonly byName = new Map<string, ShmObject>();
+  private readonly names = new Namespace<ShmObject>();
 
   constructor(private readonly k: IpcKernel) {}
 
   /** shm_open: an open file for the object called name, or -errno. */
   open(p: Proc, name: string, oflag: number, mode: number): OpenFile | number {
-    const bad = checkIpcName(name);
-    if (bad !== 0) return bad;
-    let obj = this.byName.get(name);
-    if (obj !== undefined) {
-      if ((oflag & O_CREAT) !== 0 && (oflag & O_EXCL) !== 0) return -ERRNO.EEXIST.no;
-      const denied = checkAccess(obj.mode, oflag);
-      if (denied !== 0) return denied;
-    } else {
-      if ((oflag & O_CREAT) === 0) return -ERRNO.ENOENT.no;
-      obj = new ShmObject(name, mode);
-      this.byName.set(name, obj);
-      this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'shm', id: obj.id, name, bytes: 0 });
-    }
-    return new ShmFile(this, obj, oflag & O_ACCMODE);
+    const r = this.names.open(name, oflag, () => new ShmObject(name, mode));
+    if (typeof r === 'number') return r;
+    if (r.created) this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'shm', id: r.obj.id, name, bytes: 0 });
+    return new ShmFile(this, r.obj, oflag & O_ACCMODE);
   }
 
   /** shm_unlink: 0 or -errno. */
   unlink(p: Proc, name: string): number {
-    const bad = checkIpcName(name);
-    if (bad !== 0) return bad;
-    const obj = this.byName.get(name);
-    if (obj === undefined) return -ERRNO.ENOENT.no;
-    this.byName.delete(name);
-    obj.linked = false;
+    const obj = this.names.unlink(name);
+    if (typeof obj === 'number') return obj;
     this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'shm', id: obj.id, name, bytes: obj.region?.size ?? 0 });
     this.settle(obj);
     return 0;
@@ -100,7 +73,7 @@ export class SharedMemory {
 
   /** Names and sizes of the linked objects, for introspection. */
   list(): { name: string; bytes: number; mappers: number; opens: number }[] {
-    return [...this.byName.values()].map((o) => ({
+    return [...this.names.values()].map((o) => ({
       name: o.name, bytes: o.region?.length ?? 0, mappers: o.region?.users.size ?? 0, opens: o.opens,
     }));
   }
