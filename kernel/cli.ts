@@ -3,11 +3,18 @@
 // agentix; everything after it belongs to the program.
 
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { destination, pino, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { SYSCALLS } from '../abi/syscalls.js';
 import { allErrnos, signature } from '../abi/describe.js';
-import { Kernel } from './api.js';
+import { Kernel, type ExitResult } from './api.js';
 import { AgentixError, toError } from './errors.js';
+import type { Stamped } from './events.js';
+import { ChromeTraceBuilder } from './perfetto.js';
+import { formatIpcs, formatMemory, formatProcesses, formatRunqueue, formatSyscalls, ProcHistory, SyscallCounts } from './stats.js';
+import { eventToJson, FileLines, jsonlHeader, parseCallFilter, Strace } from './trace.js';
+import { LiveView } from './ui.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -35,8 +42,25 @@ Options:
   --env KEY=VALUE    put a variable in the program's environment (repeatable); the default environment is empty,
                      so host secrets reach an agent program only when you pass them
   --inherit-env      start from agentix's own environment instead of an empty one
-  --log-level LEVEL  kernel log level: fatal, error, warn, info, debug, trace, silent (default warn)
+  --log-level LEVEL  kernel log level: fatal, error, warn, info, debug, trace, silent (default warn); debug
+                     also logs processes' lives (spawn, signal, exit, OOM and pressure), trace every syscall
+  --log-pretty       logs as readable lines (the default when stderr is a terminal); --log-json for JSON lines
   -h, --help         this help
+
+Observing the run (docs/events.md; logs and these all go to stderr or files, never to the program's stdout):
+  --trace[=FILTER]   print each syscall as strace does, to stderr: [pid 3] read(4, 4096) = 120 <0.021 ms>.
+                     FILTER (after '='): syscall names and families, comma-separated: --trace=read,write,
+                     --trace=fd, --trace=process,ipc; '!' leaves calls out: --trace='!getpid'.
+                     Families: ${[...new Set(SYSCALLS.map((d) => d.family))].join(', ')}
+  --trace-file FILE  write the --trace lines to FILE instead of stderr (implies --trace)
+  --events FILE      record every event as JSON Lines: a header line, then one event per line
+  --perfetto FILE    write a timeline as Chrome Trace Event JSON (open it in ui.perfetto.dev): a track per
+                     virtual CPU and per process, syscalls as slices, wake-ups as flow arrows
+  --stats            when the program ends, print every process of the run, syscall counts, memory, IPC
+                     objects and the run queue
+  --ui[=PORT]        serve a live view on http://127.0.0.1:PORT/ (default: any free port; the address is
+                     printed): process tree, CPU timeline, memory, IPC objects, syscalls
+  --ui-linger SECS   after the program ends, keep serving the view this long (default: until Ctrl-C)
 `;
 
 const ABI_HELP = `Usage: agentix abi [--json]
@@ -45,16 +69,177 @@ Prints every syscall: number, signature, whether it can block, and the errnos it
   --json   the raw table as JSON
 `;
 
+/** Options whose value is optional: alone they mean this; a value comes only after '='. */
+const OPTIONAL_VALUE: Readonly<Record<string, string>> = { '--trace': 'all', '--ui': '0' };
+
 /** Splits argv at the first positional: options before it are ours, the rest are the program's. */
 function splitAtProgram(args: string[]): [string[], string[]] {
-  const valued = new Set(['--cpus', '--mem', '--log-level', '--seed', '--env']);
+  const valued = new Set(['--cpus', '--mem', '--log-level', '--seed', '--env', '--trace-file', '--events', '--perfetto', '--ui-linger']);
+  const mine: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--') return [args.slice(0, i), args.slice(i + 1)];
-    if (!a.startsWith('-')) return [args.slice(0, i), args.slice(i)];
-    if (valued.has(a)) i++;
+    if (a === '--') return [mine, args.slice(i + 1)];
+    if (!a.startsWith('-')) return [mine, args.slice(i)];
+    const dflt = OPTIONAL_VALUE[a];
+    mine.push(dflt === undefined ? a : `${a}=${dflt}`);
+    if (valued.has(a) && i + 1 < args.length) mine.push(args[++i]!);
   }
-  return [args, []];
+  return [mine, []];
+}
+
+function makeLogger(level: string, pretty: boolean): Logger {
+  const opts = { level, base: null };
+  if (!pretty) return pino(opts, destination({ fd: 2, sync: true }));
+  return pino(opts, pinoPretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'HH:MM:ss.l' }));
+}
+
+/** At debug level and below, the kernel's log tells processes' lives, and at trace level every syscall. Off
+ *  otherwise: a listener makes the kernel stamp every event. */
+function logEvents(kernel: Kernel, log: Logger): () => void {
+  if (!log.isLevelEnabled('debug')) return () => {};
+  const calls = log.isLevelEnabled('trace') ? new Strace((line) => log.trace(line)) : null;
+  return kernel.stream.on((e) => {
+    calls?.feed(e);
+    switch (e.kind) {
+      case 'spawn':
+        return log.debug({ pid: e.pid, ppid: e.ppid, path: e.path }, 'process spawned');
+      case 'exit':
+        return log.debug({ pid: e.pid, code: e.code, signal: e.signal, how: e.how }, 'process ended');
+      case 'signal':
+        return log.debug({ pid: e.pid, sig: e.sig, from: e.from, action: e.action }, 'signal sent');
+      case 'oom':
+        return log.warn({ pid: e.pid, victim: e.victim, requested: e.requested, free: e.free, largestFree: e.largestFree }, 'out of memory: the OOM killer chose a victim');
+      case 'mem_pressure':
+        return e.rising
+          ? log.warn({ used: e.used, total: e.total, threshold: e.threshold }, 'memory pressure rising')
+          : log.info({ used: e.used, total: e.total, threshold: e.threshold }, 'memory pressure falling');
+      case 'rlimit':
+        return log.warn({ pid: e.pid, resource: e.resource, action: e.action }, 'process hit RLIMIT_CPU');
+      default:
+        return;
+    }
+  });
+}
+
+interface ObserveOptions {
+  readonly trace: string | undefined;
+  readonly traceFile: string | undefined;
+  readonly events: string | undefined;
+  readonly perfetto: string | undefined;
+  readonly stats: boolean;
+}
+
+/** What --trace, --events, --perfetto and --stats attach, and how each ends. */
+class Observers {
+  private readonly feeds: ((e: Stamped) => void)[] = [];
+  private readonly files: FileLines[] = [];
+  private readonly timeline: ChromeTraceBuilder | null = null;
+  private readonly history: ProcHistory | null = null;
+  private readonly counts: SyscallCounts | null = null;
+  private readonly unsubscribe: () => void = () => {};
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly o: ObserveOptions,
+  ) {
+    if (o.trace !== undefined || o.traceFile !== undefined) {
+      const names = parseCallFilter(o.trace ?? 'all');
+      const out = o.traceFile === undefined ? null : this.file(o.traceFile);
+      const write = out === null ? (line: string) => void process.stderr.write(line + '\n') : (line: string) => out.line(line);
+      const strace = new Strace(write, names, kernel.params.deterministic ? 'kernel' : 'wall');
+      this.feeds.push((e) => strace.feed(e));
+    }
+    if (o.events !== undefined) {
+      const out = this.file(o.events);
+      out.line(eventToJson(jsonlHeader(kernel.sched.ncpu, kernel.params.deterministic)));
+      this.feeds.push((e) => out.line(eventToJson(e)));
+    }
+    if (o.perfetto !== undefined) {
+      const timeline = new ChromeTraceBuilder(kernel.sched.ncpu);
+      this.timeline = timeline;
+      this.feeds.push((e) => timeline.feed(e));
+    }
+    if (o.stats) {
+      const history = new ProcHistory((pid) => kernel.ps().find((p) => p.pid === pid));
+      const counts = new SyscallCounts();
+      this.history = history;
+      this.counts = counts;
+      this.feeds.push((e) => {
+        history.feed(e);
+        counts.feed(e);
+      });
+    }
+    const feeds = this.feeds;
+    if (feeds.length === 1) this.unsubscribe = kernel.stream.on(feeds[0]!);
+    else if (feeds.length > 1) this.unsubscribe = kernel.stream.on((e) => {
+      for (const f of feeds) f(e);
+    });
+  }
+
+  /** Opens an output file, failing as a usage error (before the program starts) if it cannot be written. */
+  private file(name: string): FileLines {
+    try {
+      const f = new FileLines(name);
+      this.files.push(f);
+      return f;
+    } catch (e: unknown) {
+      throw new AgentixError('ERR_INVALID_OPTION', `cannot write '${name}': ${toError(e).message}`);
+    }
+  }
+
+  /** The --stats report: the run's processes, its syscalls, and the kernel's state as the program ended. */
+  stats(status: ExitResult): string {
+    if (this.history === null || this.counts === null) return '';
+    const k = this.kernel;
+    const ps = k.ps();
+    const how = status.signalName !== null ? `was killed by ${status.signalName}` : `exited with ${status.code ?? 0}`;
+    return [
+      `agentix: the program ${how}`,
+      formatProcesses(this.history, ps),
+      '',
+      formatSyscalls(this.counts),
+      '',
+      formatMemory(k.meminfo()),
+      formatIpcs(k.ipcs()),
+      formatRunqueue(k.sched.ncpu, ps, k.sched.runqueue().map((p) => p.pid)),
+      '',
+    ].join('\n');
+  }
+
+  /** Stops listening and finishes every file (the timeline is written whole, now). */
+  close(): void {
+    this.unsubscribe();
+    for (const f of this.files) f.close();
+    if (this.timeline !== null && this.o.perfetto !== undefined) {
+      try {
+        writeFileSync(this.o.perfetto, JSON.stringify(this.timeline.build()) + '\n');
+      } catch (e: unknown) {
+        process.stderr.write(`agentix: cannot write '${this.o.perfetto}': ${toError(e).message}\n`);
+      }
+    }
+  }
+}
+
+function uiPort(v: string): number {
+  const port = Number(v);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AgentixError('ERR_USAGE', `--ui: expected a port 0..65535 after '=', got '${v}'`);
+  return port;
+}
+
+/** Keeps the live view up after the program ended: for `seconds`, or (null) until SIGINT or SIGTERM. */
+function linger(view: LiveView, seconds: number | null): Promise<void> {
+  process.stderr.write(`agentix: the live view stays at ${view.url} ${seconds === null ? 'until Ctrl-C' : `for ${seconds} s`}\n`);
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    const timer = seconds === null ? undefined : setTimeout(done, seconds * 1000);
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
 }
 
 async function run(args: string[]): Promise<number> {
@@ -67,8 +252,17 @@ async function run(args: string[]): Promise<number> {
       deterministic: { type: 'boolean' },
       seed: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-pretty': { type: 'boolean' },
+      'log-json': { type: 'boolean' },
       env: { type: 'string', multiple: true },
       'inherit-env': { type: 'boolean' },
+      trace: { type: 'string' },
+      'trace-file': { type: 'string' },
+      events: { type: 'string' },
+      perfetto: { type: 'string' },
+      stats: { type: 'boolean' },
+      ui: { type: 'string' },
+      'ui-linger': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -83,13 +277,24 @@ async function run(args: string[]): Promise<number> {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   const level = values['log-level'] ?? 'warn';
   if (!(levels as readonly string[]).includes(level)) throw new AgentixError('ERR_USAGE', `--log-level: expected one of ${levels.join(', ')}`);
+  if (values['log-pretty'] === true && values['log-json'] === true) throw new AgentixError('ERR_USAGE', '--log-pretty and --log-json: choose one');
+  const port = values.ui === undefined ? null : uiPort(values.ui);
+  const lingerArg = values['ui-linger'];
+  const lingerSeconds = lingerArg === undefined ? null : Number(lingerArg);
+  if (lingerSeconds !== null && !(lingerSeconds >= 0)) throw new AgentixError('ERR_USAGE', `--ui-linger: expected seconds >= 0, got '${lingerArg}'`);
+  if (values.trace !== undefined) parseCallFilter(values.trace); // a bad filter is a usage error before anything runs
+  const log = makeLogger(level, values['log-pretty'] ?? (values['log-json'] !== true && process.stderr.isTTY === true));
   const kernel = await Kernel.boot({
     ...(cpus === undefined ? {} : { cpus }),
     ...(values.mem === undefined ? {} : { mem: values.mem }),
     ...(values.deterministic === true ? { deterministic: true } : {}),
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
-    logLevel: level as (typeof levels)[number],
+    logger: log,
   });
+  let observers: Observers | null = null;
+  let view: LiveView | null = null;
+  let status: ExitResult | null = null;
+  const unlog = logEvents(kernel, log);
   try {
     const env: Record<string, string> = {};
     if (values['inherit-env'] === true) {
@@ -99,6 +304,18 @@ async function run(args: string[]): Promise<number> {
       const eq = kv.indexOf('=');
       if (eq <= 0) throw new AgentixError('ERR_USAGE', `--env: expected KEY=VALUE, got '${kv}'`);
       env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    observers = new Observers(kernel, {
+      trace: values.trace, traceFile: values['trace-file'], events: values.events, perfetto: values.perfetto, stats: values.stats === true,
+    });
+    if (port !== null) {
+      try {
+        view = await LiveView.start(kernel, program, port);
+      } catch (e: unknown) {
+        throw new AgentixError('ERR_INVALID_OPTION', `--ui: cannot serve on 127.0.0.1:${port}: ${toError(e).message}`);
+      }
+      process.stderr.write(`agentix: live view at ${view.url}\n`);
+      log.info({ url: view.url }, 'live view serving');
     }
     const proc = kernel.spawn(program, programArgs, { env, stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
     // Signals sent to agentix itself go to the program, as a shell's exec would have it receive them.
@@ -112,11 +329,19 @@ async function run(args: string[]): Promise<number> {
     };
     const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     for (const sig of forwarded) process.on(sig, forward);
-    const status = await proc.wait();
+    status = await proc.wait();
     for (const sig of forwarded) process.off(sig, forward);
+    if (values.stats === true) process.stderr.write(observers.stats(status));
+    view?.finished(status);
     return status.signal !== null ? 128 + status.signal : (status.code ?? 1);
   } finally {
     await kernel.shutdown();
+    unlog();
+    observers?.close();
+    if (view !== null) {
+      if (status !== null) await linger(view, lingerSeconds);
+      await view.close();
+    }
   }
 }
 

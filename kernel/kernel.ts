@@ -295,6 +295,8 @@ export class KernelCore extends ProcessTable implements Waker {
     // Deterministic mode queued it at spawn: answer now if it already holds its CPU, else at dispatch.
     if (p.state === 'running') {
       p.yielding = false;
+      // Its CPU waited for the worker to boot: the syscall-free stretch the watchdog measures starts now.
+      p.lastSyscallWallNs = performance.now() * 1e6;
       this.answer(p, now);
       this.listen(p);
     }
@@ -339,7 +341,7 @@ export class KernelCore extends ProcessTable implements Waker {
 
   private answer(p: Proc, now: number): void {
     const r = p.result;
-    if (this.stream.active) this.traceExit(p, now);
+    if (this.stream.active) this.traceExit(p);
     const signals = p.pendingSignals;
     p.pendingSignals = 0;
     p.sched.since = now;
@@ -369,14 +371,16 @@ export class KernelCore extends ProcessTable implements Waker {
     this.stream.cause = p.enterEvent;
   }
 
-  private traceExit(p: Proc, now: number): void {
+  private traceExit(p: Proc): void {
     const r = p.result;
+    const now = this.nowNs();
     const cause = this.stream.cause;
     this.stream.cause = p.wakeEvent !== 0 ? p.wakeEvent : p.enterEvent;
     this.stream.emit({
-      kind: 'sys_exit', pid: p.pid, nr: p.channel.i32[kNr]!, name: p.syscall, result: r < 0 ? -1 : r, errno: r < 0 ? -r : 0,
+      kind: 'sys_exit', pid: p.pid, nr: p.channel.i32[kNr]!, name: p.syscall, result: r < 0 ? -1 : r,
+      ret1: r < 0 ? 0 : p.channel.f64[RET1]!, errno: r < 0 ? -r : 0,
       durationNs: p.callStartNs === 0 ? 0 : now - p.callStartNs, enter: p.enterEvent === 0 ? null : p.enterEvent,
-      data: p.answersBytes && r > 0 ? p.channel.payload.slice(0, Math.min(r, TRACE_BYTES)) : null,
+      data: r >= 0 && p.replyLen > 0 ? p.channel.payload.slice(0, Math.min(p.replyLen, TRACE_BYTES)) : null,
     });
     this.stream.cause = cause;
     p.enterEvent = 0;

@@ -138,21 +138,21 @@ export class MessageQueues {
     });
     if (typeof r === 'number') return r;
     const q = r.obj;
-    if (r.created) this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'mq', id: q.id, name, bytes: q.region.size });
+    if (r.created) this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'mq', objectId: q.id, name, bytes: q.region.size });
     return new MqFile(this, q, oflag & (O_ACCMODE | O_NONBLOCK));
   }
 
   unlink(p: Proc, name: string): number {
     const q = this.names.unlink(name);
     if (typeof q === 'number') return q;
-    this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'mq', id: q.id, name, bytes: q.region.size });
+    this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'mq', objectId: q.id, name, bytes: q.region.size });
     this.settle(q);
     return 0;
   }
 
   settle(q: MessageQueue): void {
     if (q.linked || q.opens > 0) return;
-    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'mq', id: q.id, name: q.name, bytes: q.region.size });
+    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'mq', objectId: q.id, name: q.name, bytes: q.region.size });
     this.k.memory.drop(q.region);
   }
 

@@ -51,7 +51,7 @@ export class Pipe {
     if (typeof region === 'number') return region;
     const pipe = new Pipe(k, region);
     k.pipes.add(pipe);
-    k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'pipe', id: pipe.id, name: null, bytes: region.size });
+    k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'pipe', objectId: pipe.id, name: null, bytes: region.size });
     const flags = nonblock ? O_NONBLOCK : 0;
     return [new PipeEnd(k, pipe, true, O_RDONLY | flags), new PipeEnd(k, pipe, false, O_WRONLY | flags)];
   }
@@ -95,7 +95,7 @@ export class Pipe {
     if (this.readers || this.writers) return;
     this.region.wake = null;
     this.k.pipes.delete(this);
-    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'pipe', id: this.id, name: null, bytes: this.region.size });
+    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'pipe', objectId: this.id, name: null, bytes: this.region.size });
     this.k.memory.drop(this.region);
   }
 

@@ -40,7 +40,7 @@ export class SharedMemory {
   open(p: Proc, name: string, oflag: number, mode: number): OpenFile | number {
     const r = this.names.open(name, oflag, () => new ShmObject(name, mode));
     if (typeof r === 'number') return r;
-    if (r.created) this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'shm', id: r.obj.id, name, bytes: 0 });
+    if (r.created) this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'create', object: 'shm', objectId: r.obj.id, name, bytes: 0 });
     return new ShmFile(this, r.obj, oflag & O_ACCMODE);
   }
 
@@ -48,7 +48,7 @@ export class SharedMemory {
   unlink(p: Proc, name: string): number {
     const obj = this.names.unlink(name);
     if (typeof obj === 'number') return obj;
-    this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'shm', id: obj.id, name, bytes: obj.region?.size ?? 0 });
+    this.k.stream.emit({ kind: 'ipc', pid: p.pid, op: 'unlink', object: 'shm', objectId: obj.id, name, bytes: obj.region?.size ?? 0 });
     this.settle(obj);
     return 0;
   }
@@ -66,7 +66,7 @@ export class SharedMemory {
   /** An object with no name and no descriptor is gone; its memory stays until its last mapping goes. */
   settle(obj: ShmObject): void {
     if (obj.linked || obj.opens > 0) return;
-    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'shm', id: obj.id, name: obj.name, bytes: obj.region?.size ?? 0 });
+    this.k.stream.emit({ kind: 'ipc', pid: 0, op: 'destroy', object: 'shm', objectId: obj.id, name: obj.name, bytes: obj.region?.size ?? 0 });
     if (obj.region !== null) this.k.memory.drop(obj.region);
     obj.region = null;
   }

@@ -78,6 +78,39 @@ describe('syscall events through the harness', () => {
     p.kill();
   });
 
+  it('ipc events name their object: a pipe\'s create and destroy carry the same objectId', () => {
+    const seen: Stamped[] = [];
+    const off = h.kernel.stream.on((e) => seen.push(e));
+    const p = h.attach();
+    const pr = p.call('pipe');
+    if (pr.kind !== 'reply') throw new Error('pipe failed');
+    p.call('close', pr.ret0);
+    p.call('close', pr.ret1);
+    off();
+    const ipc = seen.filter((e): e is Extract<Stamped, { kind: 'ipc' }> => e.kind === 'ipc');
+    expect(ipc.map((e) => e.op)).toEqual(['create', 'destroy']);
+    expect(ipc[0]!.objectId).toBe(ipc[1]!.objectId);
+    expect(ipc[0]!.id).not.toBe(ipc[1]!.id);
+    p.kill();
+  });
+
+  it('sys_exit carries both result slots, record results as data, and a wall-clock duration for calls that do not park', () => {
+    const seen: Stamped[] = [];
+    const off = h.kernel.stream.on((e) => seen.push(e));
+    const p = h.attach();
+    const pr = p.call('pipe');
+    p.call('getrusage', 0);
+    for (let i = 0; i < 50; i++) p.call('getppid');
+    off();
+    type Exit = Extract<Stamped, { kind: 'sys_exit' }>;
+    const exits = seen.filter((e): e is Exit => e.kind === 'sys_exit');
+    const pipeExit = exits.find((e) => e.name === 'pipe')!;
+    expect(pr.kind === 'reply' && [pipeExit.result, pipeExit.ret1]).toEqual([pr.kind === 'reply' ? pr.ret0 : -1, pr.kind === 'reply' ? pr.ret1 : -1]);
+    expect(exits.find((e) => e.name === 'getrusage')!.data!.length).toBeGreaterThan(0);
+    expect(exits.filter((e) => e.name === 'getppid').some((e) => e.durationNs > 0)).toBe(true);
+    p.kill();
+  });
+
   it('with nobody listening nothing is stamped or kept', () => {
     const before = h.kernel.stream.next;
     const p = h.attach();

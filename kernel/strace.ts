@@ -1,0 +1,199 @@
+// Calls in strace form: `[pid 3] read(4, 4096) = 120 <0.021 ms>`. A pure formatter derived from the ABI table:
+// each argument is shown by its type (signals by name, flags as names joined by |, bytes escaped and cut short as
+// strace cuts them, records compactly), each result by the call's result kind, and each failure as
+// `-1 ENAME (message)`. Fuzz replays print with it; the kernel's --trace can too. Nothing here knows any
+// particular syscall, and nothing here throws on a value of the wrong type: traces show hostile frames as sent.
+
+import { ERRNO, errnoName } from '../abi/errno.js';
+import { ARG_SLOTS } from '../abi/layout.js';
+import { signalName } from '../abi/signals.js';
+import type { Arg, SyscallDef } from '../abi/types.js';
+
+/** Bytes of a string or byte argument shown before `...` (strace's default -s 32). */
+export const STRING_MAX = 32;
+/** Elements of a list or entries of a record shown before `...`. */
+export const LIST_MAX = 8;
+/** Nesting shown before a value is elided as `{...}` or `[...]`. */
+const DEPTH_MAX = 4;
+
+const ESCAPES: Readonly<Record<number, string>> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 34: '\\"', 92: '\\\\' };
+
+/** Bytes as a quoted C string, as strace prints them: escapes for control bytes, octal for the rest, at most
+ *  `max` bytes then `...` after the closing quote. */
+export function formatBytes(b: Uint8Array, max = STRING_MAX): string {
+  const n = Math.min(b.length, max);
+  let out = '"';
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    const esc = ESCAPES[c];
+    if (esc !== undefined) out += esc;
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else {
+      // Octal as short as it can be, unless the next byte shown is an octal digit that would run into it.
+      const next = i + 1 < n ? b[i + 1]! : -1;
+      const oct = c.toString(8);
+      out += '\\' + (next >= 0x30 && next <= 0x37 ? oct.padStart(3, '0') : oct);
+    }
+  }
+  return out + '"' + (b.length > max ? '...' : '');
+}
+
+const utf8 = new TextEncoder();
+
+/** A number as the ABI carries it: integers plainly, anything else (NaN, -0, fractions) as JavaScript spells it. */
+function formatNumber(v: number): string {
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+/** Any decoded msgpack value, compactly: `{path: "x", argv: ["a", ...]}`. */
+export function formatValue(v: unknown, depth = 0): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return formatBytes(utf8.encode(v));
+  if (v instanceof Uint8Array) return formatBytes(v);
+  if (Array.isArray(v)) {
+    if (depth >= DEPTH_MAX) return '[...]';
+    const shown = (v as unknown[]).slice(0, LIST_MAX).map((x) => formatValue(x, depth + 1));
+    return `[${shown.join(', ')}${v.length > LIST_MAX ? ', ...' : ''}]`;
+  }
+  if (typeof v === 'object') {
+    if (depth >= DEPTH_MAX) return '{...}';
+    const entries = Object.entries(v as Record<string, unknown>);
+    const shown = entries.slice(0, LIST_MAX).map(([k, x]) => `${formatKey(k)}: ${formatValue(x, depth + 1)}`);
+    return `{${shown.join(', ')}${entries.length > LIST_MAX ? ', ...' : ''}}`;
+  }
+  return String(v);
+}
+
+/** A record key as it is when it is a plain identifier, quoted and escaped otherwise. */
+function formatKey(k: string): string {
+  return /^[A-Za-z_$][\w$]{0,31}$/.test(k) ? k : formatBytes(utf8.encode(k));
+}
+
+/** Flag bits by name, `|`-joined, with any bits the argument does not define in hex: `WNOHANG|0x4`. */
+function formatFlags(bits: Readonly<Record<string, number>>, v: number): string {
+  if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) return formatNumber(v);
+  if (v === 0) return '0';
+  const names: string[] = [];
+  let rest = v;
+  for (const [name, bit] of Object.entries(bits)) {
+    if ((v & bit) === bit && bit !== 0) {
+      names.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
+  return names.join('|');
+}
+
+/** One argument by its ABI type. A value of the wrong type (a hostile frame's) is shown as it is. */
+export function formatArg(a: Arg, v: unknown): string {
+  if (v instanceof Uint8Array) return formatBytes(v);
+  switch (a.kind) {
+    case 'int':
+    case 'fd':
+    case 'pid':
+      return typeof v === 'number' ? formatNumber(v) : formatValue(v);
+    case 'signal': {
+      if (typeof v !== 'number') return formatValue(v);
+      return (Number.isInteger(v) && v > 0 ? signalName(v) : undefined) ?? formatNumber(v);
+    }
+    case 'flags':
+      return typeof v === 'number' ? formatFlags(a.bits, v) : formatValue(v);
+    case 'bytes':
+      return typeof v === 'string' ? formatBytes(utf8.encode(v)) : formatValue(v);
+    case 'record':
+      return formatValue(v);
+    default: {
+      const never: never = a;
+      return String(never);
+    }
+  }
+}
+
+/** `-1 EBADF (Bad file descriptor)`; a number the errno table does not define is still shown. */
+export function formatErrno(errno: number): string {
+  const name = errnoName(errno);
+  return name === undefined ? `-1 E${errno} (Unknown error ${errno})` : `-1 ${name} (${ERRNO[name].msg})`;
+}
+
+/** A successful result by the call's result kind. `undefined` means the call has not returned (it parked). */
+export function formatResult(def: SyscallDef, result: unknown): string {
+  if (result === undefined) return '?';
+  const r = def.ret;
+  switch (r.kind) {
+    case 'void':
+      return typeof result === 'number' ? formatNumber(result) : formatValue(result);
+    case 'noreturn':
+      return '?';
+    case 'int':
+      return typeof result === 'number' ? formatNumber(result) : formatValue(result);
+    case 'pair': {
+      // Two integers: `{pid: 5, status: 256}`, given either as a [first, second] pair or as a record.
+      if (Array.isArray(result)) return formatValue({ [r.names[0]]: result[0] as unknown, [r.names[1]]: result[1] as unknown });
+      return formatValue(result);
+    }
+    case 'bytes':
+      return result instanceof Uint8Array ? `${result.length} ${formatBytes(result)}` : formatValue(result);
+    case 'record':
+      return formatValue(result);
+    case 'mapping':
+      return typeof result === 'number' && Number.isInteger(result) && result >= 0 ? `0x${result.toString(16)}` : formatValue(result);
+    case 'message':
+      // The message's bytes (and, given as a record, the integer beside them: `{data: "job", prio: 5}`).
+      return result instanceof Uint8Array ? `${result.length} ${formatBytes(result)}` : formatValue(result);
+    default: {
+      const never: never = r;
+      return String(never);
+    }
+  }
+}
+
+/** `<0.021 ms>`, or nothing when the duration is unknown. */
+function formatDuration(durationNs: number | null): string {
+  return durationNs === null ? '' : ` <${(durationNs / 1e6).toFixed(3)} ms>`;
+}
+
+/** The argument list: each value by its argument's type; values past the table's arguments (a frame with too
+ *  many slots) are shown as numbers after them. */
+function formatArgs(def: SyscallDef, args: readonly unknown[]): string {
+  const shown = args.map((v, i) => {
+    const a = def.args[i];
+    return a === undefined ? (typeof v === 'number' ? formatNumber(v) : formatValue(v)) : formatArg(a, v);
+  });
+  return shown.join(', ');
+}
+
+/**
+ * One call in strace form: `[pid 3] read(4, 4096) = 120 <0.021 ms>`, or for a failure
+ * `[pid 3] write(9, "hi\n") = -1 EBADF (Bad file descriptor)`. `errno` is 0 on success, else the positive errno;
+ * `result` is what the call answered (a number, the bytes of a read, a record, a [first, second] pair), or
+ * undefined for a call that has not returned, which prints as `= ? <unfinished ...>`.
+ */
+export function formatCall(
+  pid: number, def: SyscallDef, args: readonly unknown[], result: number | unknown, errno: number, durationNs: number | null,
+): string {
+  const head = `[pid ${pid}] ${def.name}(${formatArgs(def, args)})`;
+  if (errno !== 0) return `${head} = ${formatErrno(errno)}${formatDuration(durationNs)}`;
+  if (result === undefined && def.ret.kind !== 'noreturn') return `${head} = ? <unfinished ...>`;
+  return `${head} = ${formatResult(def, result)}${formatDuration(durationNs)}`;
+}
+
+/** The answer to a call that parked, printed when it comes: `[pid 3] <... waitpid resumed> = 4`. */
+export function formatResumed(
+  pid: number, def: SyscallDef, result: number | unknown, errno: number, durationNs: number | null,
+): string {
+  const head = `[pid ${pid}] <... ${def.name} resumed>`;
+  if (errno !== 0) return `${head} = ${formatErrno(errno)}${formatDuration(durationNs)}`;
+  return `${head} = ${formatResult(def, result)}${formatDuration(durationNs)}`;
+}
+
+/** A definition for a syscall number the table does not have, so that a trace can still show the frame: its
+ *  slots (argc of them, as far as the channel has slots) as plain integers, answering an integer. */
+export function unknownSyscall(nr: number, argc: number): SyscallDef {
+  const slots = Number.isInteger(argc) ? Math.max(0, Math.min(ARG_SLOTS, argc)) : 0;
+  const args: Arg[] = Array.from({ length: slots }, (_, i) => ({ kind: 'int', name: `arg${i}`, min: -Infinity, max: Infinity }));
+  return { nr, name: `syscall_${nr}`, family: 'process', args, ret: { kind: 'int', name: 'ret' }, errnos: [], blocking: false, doc: '' };
+}
+

@@ -1,0 +1,394 @@
+// Traces made from the event stream (events.ts): strace lines, plain-words descriptions, JSON Lines records, and
+// who held which CPU when (for timelines: perfetto.ts, the live view). Everything here works on events alone, so
+// a recorded stream (JSONL) reads back and formats the same way a live one does. The file sink writes
+// synchronously, because the CLI ends with process.exit and buffered asynchronous writes would be lost.
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { PAYLOAD_MAX } from '../abi/layout.js';
+import { signalName } from '../abi/signals.js';
+import { SYSCALLS } from '../abi/syscalls.js';
+import type { SyscallDef } from '../abi/types.js';
+import { AgentixError } from './errors.js';
+import { EVENT_SCHEMA, TRACE_BYTES, type KernelEvent, type Stamped } from './events.js';
+import { Decoder } from '@msgpack/msgpack';
+import { formatArg, formatCall, formatResumed, unknownSyscall } from './strace.js';
+
+type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
+
+// ---- which calls a trace shows -----------------------------------------------------------------------------------
+
+const DEFS = SYSCALLS as readonly SyscallDef[];
+const FAMILIES = [...new Set(DEFS.map((d) => d.family))];
+
+/**
+ * `--trace=SPEC`: the syscalls a trace shows, or null for all of them. SPEC is a comma-separated list of syscall
+ * names (`read`) and ABI families (`fd`, or `%fd` as strace spells classes); an item starting with `!` removes
+ * calls instead. With only removals, the list starts from every call. `all` or an empty SPEC: every call.
+ */
+export function parseCallFilter(spec: string): ReadonlySet<string> | null {
+  const items = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const add = new Set<string>();
+  const remove = new Set<string>();
+  let all = items.every((s) => s.startsWith('!'));
+  for (const item of items) {
+    const negated = item.startsWith('!');
+    const word = (negated ? item.slice(1) : item).replace(/^%/, '');
+    if (word === 'all') {
+      if (!negated) all = true;
+      continue;
+    }
+    const calls = DEFS.filter((d) => d.name === word || d.family === word).map((d) => d.name);
+    if (calls.length === 0) {
+      throw new AgentixError('ERR_USAGE', `--trace: '${word}' is neither a syscall nor a family (families: ${FAMILIES.join(', ')}; 'agentix abi' lists the calls)`);
+    }
+    for (const c of calls) (negated ? remove : add).add(c);
+  }
+  if (all && remove.size === 0) return null;
+  const names = new Set(all ? DEFS.map((d) => d.name) : add);
+  for (const c of remove) names.delete(c);
+  return names;
+}
+
+// ---- strace --------------------------------------------------------------------------------------------------------
+
+/** Definitions as traces print them. strace.ts formats results by kind and predates the 'message' kind (bytes
+ *  plus a priority): those results print as bytes, which they are. */
+const TRACE_DEFS = new Map<number, SyscallDef>(
+  DEFS.map((d) => [d.nr, d.ret.kind === 'message' ? { ...d, ret: { kind: 'bytes' } } : d]),
+);
+
+function defOf(nr: number, argc: number): SyscallDef {
+  return TRACE_DEFS.get(nr) ?? unknownSyscall(nr, argc);
+}
+
+/** Room for a bytes result that its event cut short (it keeps TRACE_BYTES of it), so that a read of 4096 bytes
+ *  prints its true count and its first bytes: strace.ts shows STRING_MAX bytes, fewer than an event keeps, so
+ *  whatever lies past them here is never read. */
+const BEHIND = new Uint8Array(PAYLOAD_MAX);
+
+const decoder = new Decoder();
+
+/** The value strace.ts prints for a call's answer: both integers of a pair, a record decoded (when its event kept
+ *  all of it), the bytes of a bytes result, else the integer. */
+function answerOf(e: Of<'sys_exit'>): unknown {
+  const kind = TRACE_DEFS.get(e.nr)?.ret.kind;
+  if (kind === 'pair') return [e.result, e.ret1];
+  const d = e.data;
+  if (kind === 'record' && d !== null && d.length < TRACE_BYTES) {
+    try {
+      return decoder.decode(d);
+    } catch {
+      return e.result;
+    }
+  }
+  if (d === null || e.result <= 0) return e.result;
+  if (d.length === e.result) return d;
+  if (e.result > BEHIND.length) return e.result;
+  BEHIND.set(d);
+  return BEHIND.subarray(0, e.result);
+}
+
+interface OpenCall {
+  readonly pid: number;
+  readonly ts: number;
+  readonly def: SyscallDef;
+  readonly args: readonly unknown[];
+  /** Other lines came between its enter and its exit: it was printed as unfinished and resumes. */
+  split: boolean;
+}
+
+/** The first part of a call that has not returned: `[pid 3] read(3, 100 <unfinished ...>`. */
+function unfinished(c: OpenCall): string {
+  const args = c.def.args.map((a, i) => formatArg(a, c.args[i]));
+  return `[pid ${c.pid}] ${c.def.name}(${args.join(', ')} <unfinished ...>`;
+}
+
+/**
+ * Turns events into strace lines, as `strace -f` prints them. A call whose enter and exit come with nothing in
+ * between is one line; one that other lines interrupt prints as `<unfinished ...>` and then `<... read resumed>`.
+ * `exit` never returns (`exit(0) = ?`); a process's end is `+++ exited with 0 +++` or `+++ killed by SIGKILL +++`,
+ * and signals are `--- SIGCHLD {from=3, action=ignore} ---`.
+ */
+export class Strace {
+  private readonly calls = new Map<number, OpenCall>();
+  /** The call whose line is the last one started and not yet finished. */
+  private open: OpenCall | null = null;
+
+  /**
+   * `names`: the calls to show (parseCallFilter), null for all. `clock`: where durations come from. 'wall' (the
+   * default) times a call from its enter event to its exit event; 'kernel' prints the kernel's durationNs, which
+   * on the virtual clock of deterministic mode is reproducible but counts only the time a call was parked.
+   */
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly names: ReadonlySet<string> | null = null,
+    private readonly clock: 'wall' | 'kernel' = 'wall',
+  ) {}
+
+  feed(e: Stamped): void {
+    switch (e.kind) {
+      case 'sys_enter':
+        return this.enter(e);
+      case 'sys_exit':
+        return this.exit(e);
+      case 'signal':
+        return this.line(`[pid ${e.pid}] --- ${signalName(e.sig) ?? `signal ${e.sig}`} {from=${e.from}, action=${e.action}} ---`);
+      case 'exit': {
+        const c = this.calls.get(e.pid);
+        if (c !== undefined) {
+          // It died inside a call that never returned.
+          this.calls.delete(e.pid);
+          if (this.open === c) this.line(unfinished(c));
+          else this.line(formatResumed(c.pid, c.def, undefined, 0, null));
+        }
+        const end = e.signal !== null ? `killed by ${signalName(e.signal) ?? `signal ${e.signal}`}${e.how === 'crash' ? ' (its worker crashed)' : ''}` : `exited with ${e.code ?? 0}`;
+        return this.line(`[pid ${e.pid}] +++ ${end} +++`);
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The line in progress (a call whose exit has not come, with nothing printed since its enter), or null. */
+  pending(): string | null {
+    return this.open === null ? null : unfinished(this.open);
+  }
+
+  private shows(name: string): boolean {
+    return this.names === null || this.names.has(name);
+  }
+
+  private enter(e: Of<'sys_enter'>): void {
+    if (!this.shows(e.name)) return;
+    const def = defOf(e.nr, e.args.length);
+    if (def.ret.kind === 'noreturn') return this.line(formatCall(e.pid, def, e.args, undefined, 0, null));
+    this.cut();
+    const c: OpenCall = { pid: e.pid, ts: e.ts, def, args: e.args, split: false };
+    this.calls.set(e.pid, c);
+    this.open = c;
+  }
+
+  private exit(e: Of<'sys_exit'>): void {
+    if (!this.shows(e.name)) return;
+    const c = this.calls.get(e.pid);
+    this.calls.delete(e.pid);
+    const answer = answerOf(e);
+    const errno = e.errno;
+    const ns = c !== undefined && this.clock === 'wall' ? Math.round((e.ts - c.ts) * 1e6) : e.durationNs;
+    if (c !== undefined && this.open === c) {
+      this.open = null;
+      return this.write(formatCall(e.pid, c.def, c.args, answer, errno, ns));
+    }
+    if (c !== undefined) return this.line(formatResumed(e.pid, c.def, answer, errno, ns));
+    // No enter: the frame failed validation (its arguments were never decoded), or tracing began mid-call.
+    const def = defOf(e.nr, 0);
+    this.line(formatCall(e.pid, def, [], answer, errno, e.durationNs).replace(`] ${def.name}()`, `] ${def.name}(...)`));
+  }
+
+  /** Ends the line in progress as unfinished, because another line is about to be printed. */
+  private cut(): void {
+    const c = this.open;
+    if (c === null) return;
+    this.open = null;
+    c.split = true;
+    this.write(unfinished(c));
+  }
+
+  private line(s: string): void {
+    this.cut();
+    this.write(s);
+  }
+}
+
+/** A call as its enter shows it: `read(3, 100)`. */
+export function formatEnter(e: Of<'sys_enter'>): string {
+  const def = defOf(e.nr, e.args.length);
+  return `${def.name}(${def.args.map((a, i) => formatArg(a, e.args[i])).join(', ')})`;
+}
+
+/** A call's answer as strace prints it after `=`: `2 "hi"`, `-1 EBADF (Bad file descriptor)`. */
+export function formatAnswer(e: Of<'sys_exit'>): string {
+  const line = formatResumed(e.pid, defOf(e.nr, 0), answerOf(e), e.errno, null);
+  return line.slice(line.indexOf(' resumed> = ') + ' resumed> = '.length);
+}
+
+const msOf = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+
+/** One line of plain words for any event, without its id, time or cause (docs, logs and the live view). */
+export function describeEvent(e: Stamped): string {
+  switch (e.kind) {
+    case 'sys_enter':
+      return formatEnter(e);
+    case 'sys_exit':
+      return `${e.name} = ${formatAnswer(e)}${e.durationNs > 0 ? `, ${msOf(e.durationNs)} after its request` : ''}`;
+    case 'wake':
+      return `woken from "${e.reason}", answer ${e.result}`;
+    case 'proc_state':
+      return `${e.from} -> ${e.to}`;
+    case 'spawn':
+      return `spawned by pid ${e.ppid}: ${e.path}`;
+    case 'exit':
+      return e.signal !== null ? `killed by ${signalName(e.signal) ?? `signal ${e.signal}`} (${e.how})` : `exited with ${e.code ?? 0} (${e.how})`;
+    case 'signal':
+      return `${signalName(e.sig) ?? `signal ${e.sig}`} from pid ${e.from}: ${e.action}`;
+    case 'cleanup':
+      return `release ${e.order}: ${e.resource}, ${e.label}${e.ok ? '' : ` FAILED: ${e.error ?? ''}`}`;
+    case 'reap':
+      return `reaped by pid ${e.by}`;
+    case 'kernel_bug':
+      return `kernel bug in ${e.syscall}: ${e.error}`;
+    case 'sched':
+      return `gets CPU ${e.cpu} (${e.cls}): vruntime ${msOf(e.vruntime)}, min_vruntime ${msOf(e.minVruntime)}, ` +
+        `runner-up ${e.runnerUp === null ? 'none' : e.cls === 'rt' ? `priority ${e.runnerUp}` : msOf(e.runnerUp)}, ${e.runnable} runnable`;
+    case 'preempt':
+      return `gives up its CPU (${e.reason}) after ${msOf(e.ranNs)}: vruntime ${msOf(e.vruntime)}` +
+        (e.next === null ? '' : `; next pid ${e.next.pid} at vruntime ${msOf(e.next.vruntime)}`);
+    case 'watchdog':
+      return `ran ${Math.round(e.ms)} ms without a syscall`;
+    case 'mem':
+      return `${e.op} ${e.size} B (${e.region}) at ${e.addr}; ${e.used} B in use`;
+    case 'mem_compact':
+      return `compacted ${e.regions} regions: largest free ${e.largestFreeBefore} -> ${e.largestFreeAfter} B`;
+    case 'mem_pressure':
+      return `memory use ${e.rising ? 'rose above' : 'fell below'} ${Math.round(e.threshold * 100)}%: ${e.used} of ${e.total} B`;
+    case 'mem_fail':
+      return `ENOMEM for ${e.requested} B (${e.reason}): holds ${e.footprint} B${e.limit === null ? '' : ` of ${e.limit}`}, ${e.free} B free, largest ${e.largestFree}`;
+    case 'oom':
+      return `OOM for ${e.requested} B: victim ${e.victim === null ? 'none' : `pid ${e.victim}`} of ` +
+        e.candidates.map((c) => `pid ${c.pid} (badness ${c.badness})`).join(', ');
+    case 'rlimit':
+      return `RLIMIT_CPU: ${e.action}`;
+    case 'ipc':
+      return `${e.op} ${e.object}${e.name === null ? '' : ` ${e.name}`} (${e.bytes} B)`;
+    default: {
+      const never: never = e;
+      return String(never);
+    }
+  }
+}
+
+// ---- JSON Lines ------------------------------------------------------------------------------------------------------
+
+/** The first line of a JSONL record: what wrote it and the event schema its lines follow. */
+export interface JsonlHeader {
+  readonly kind: 'header';
+  readonly format: 'agentix-events';
+  readonly schema: number;
+  readonly cpus: number;
+  readonly deterministic: boolean;
+  /** performance.now() (ms) when the record began: events' `ts` are on the same clock. */
+  readonly ts: number;
+}
+
+export function jsonlHeader(cpus: number, deterministic: boolean): JsonlHeader {
+  return { kind: 'header', format: 'agentix-events', schema: EVENT_SCHEMA, cpus, deterministic, ts: performance.now() };
+}
+
+/** Bytes in an event (write's data, a read's answer) travel as `{"$base64": "..."}`: JSON has no bytes. */
+function bytesToJson(_key: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? { $base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } : v;
+}
+
+function bytesFromJson(_key: string, v: unknown): unknown {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const b = (v as { $base64?: unknown }).$base64;
+    if (typeof b === 'string' && Object.keys(v).length === 1) return new Uint8Array(Buffer.from(b, 'base64'));
+  }
+  return v;
+}
+
+/** One event as one line of JSON (no newline). */
+export function eventToJson(e: Stamped | JsonlHeader): string {
+  return JSON.stringify(e, bytesToJson);
+}
+
+/** Reads a JSONL record back: its header and its events, bytes as Uint8Array again. */
+export function parseJsonl(text: string): { header: JsonlHeader | null; events: Stamped[] } {
+  let header: JsonlHeader | null = null;
+  const events: Stamped[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const v = JSON.parse(line, bytesFromJson) as Stamped | JsonlHeader;
+    if (v.kind === 'header') header = v;
+    else events.push(v);
+  }
+  return { header, events };
+}
+
+// ---- sinks -------------------------------------------------------------------------------------------------------
+
+/** Lines to a file, written in 64 KiB batches with writeSync; close() writes the rest. */
+export class FileLines {
+  private readonly fd: number;
+  private buf = '';
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'w');
+  }
+
+  line(s: string): void {
+    this.buf += s + '\n';
+    if (this.buf.length >= 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (this.buf === '') return;
+    writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+// ---- runs on CPUs ------------------------------------------------------------------------------------------------
+
+/** A stretch of time a process held a virtual CPU, from its `sched` event to the state change that ended it. */
+export interface Stretch {
+  readonly cpu: number;
+  readonly pid: number;
+  readonly start: number;
+  readonly end: number;
+  /** Why it ended: the preempt reason (yield, priority, slice), or the state it left for (blocked, zombie). */
+  readonly why: string;
+  readonly pick: Omit<Of<'sched'>, 'kind' | 'id' | 'ts' | 'cause' | 'pid' | 'cpu'>;
+}
+
+/** Follows sched, preempt and proc_state events and reports each finished stretch on a CPU. */
+export class CpuRuns {
+  private readonly running = new Map<number, { cpu: number; start: number; pick: Stretch['pick']; why: string | null }>();
+
+  constructor(private readonly done: (s: Stretch) => void) {}
+
+  feed(e: Stamped): void {
+    if (e.kind === 'sched') {
+      const { cls, vruntime, minVruntime, runnerUp, runnable } = e;
+      this.running.set(e.pid, { cpu: e.cpu, start: e.ts, pick: { cls, vruntime, minVruntime, runnerUp, runnable }, why: null });
+    } else if (e.kind === 'preempt') {
+      const r = this.running.get(e.pid);
+      if (r !== undefined) r.why = e.reason;
+    } else if (e.kind === 'proc_state' && e.from === 'running') {
+      this.close(e.pid, e.ts, e.to);
+    }
+  }
+
+  /** The stretches still in progress, as if they ended at `ts` (they go on). */
+  open(ts: number): Stretch[] {
+    return [...this.running].map(([pid, r]) => ({ cpu: r.cpu, pid, start: r.start, end: ts, why: 'running', pick: r.pick }));
+  }
+
+  private close(pid: number, ts: number, to: string): void {
+    const r = this.running.get(pid);
+    if (r === undefined) return;
+    this.running.delete(pid);
+    this.done({ cpu: r.cpu, pid, start: r.start, end: ts, why: r.why ?? to, pick: r.pick });
+  }
+}
+
+/** A process's name in timelines and views: its program's file name. */
+export function programName(file: string): string {
+  return path.basename(file);
+}

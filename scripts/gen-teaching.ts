@@ -1,0 +1,331 @@
+// Writes docs/teaching/*.md from real runs of examples/teaching/*.js in deterministic mode: one virtual CPU and a
+// virtual clock, so the same programs and seed give the same events, durations and schedule every time.
+// `npm run gen:teaching` rewrites the pages; `--check` exits 1 if any is stale (test/observe-docs.test.ts does
+// the same). Only what a run cannot reproduce is left out or renamed: event ids and timestamps (ids are numbered
+// again from 1 on each page), the checkout's path, and each process's boot call (the sched_yield its worker
+// makes once loaded, whose place among other events depends on how fast a worker thread starts).
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Kernel } from '../kernel/api.js';
+import type { KernelEvent, Stamped } from '../kernel/events.js';
+import { describeEvent, Strace } from '../kernel/trace.js';
+
+type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SEED = 1;
+
+interface Recording {
+  readonly events: readonly Stamped[];
+  readonly stdout: string;
+  readonly source: string;
+  readonly file: string;
+}
+
+/** Paths as seen from the repository's root, whatever the checkout. */
+function relative(v: unknown): unknown {
+  if (typeof v === 'string') return v.replace(pathToFileURL(ROOT).href, './').replace(ROOT, '');
+  if (Array.isArray(v)) return v.map(relative);
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, relative(x)]));
+  }
+  return v;
+}
+
+/** Drops boot calls, renumbers ids from 1 (causes follow; one that pointed at a dropped event becomes 0),
+ *  and names pipes by order of appearance on the page (the kernel numbers them for its whole host process). */
+function normalize(events: readonly Stamped[]): Stamped[] {
+  const booted = new Set<number>();
+  const dropped = new Set<number>();
+  for (const e of events) {
+    if (e.kind === 'sys_enter' && !booted.has(e.pid)) {
+      booted.add(e.pid);
+      if (e.name === 'sched_yield') dropped.add(e.id);
+    } else if (e.kind === 'sys_exit' && e.enter !== null && dropped.has(e.enter)) {
+      dropped.add(e.id);
+    }
+  }
+  const ids = new Map<number, number>();
+  const pipes = new Map<string, number>();
+  const pipe = (n: string): number => pipes.get(n) ?? (pipes.set(n, pipes.size + 1), pipes.size);
+  const out: Stamped[] = [];
+  for (const e of events) {
+    if (dropped.has(e.id)) continue;
+    ids.set(e.id, out.length + 1);
+    const fixed = JSON.parse(JSON.stringify(relative(e)).replace(/pipe(:\[| )(\d+)/g, (_m, sep: string, n: string) => `pipe${sep}${pipe(n)}`)) as Stamped;
+    const bytes = e.kind === 'sys_exit' ? { data: e.data } : {};
+    const args = e.kind === 'sys_enter' ? { args: relative(e.args) } : {};
+    const renumbered = { ...fixed, ...bytes, ...args, id: out.length + 1, ts: 0, cause: ids.get(e.cause) ?? 0 } as Stamped;
+    if (renumbered.kind === 'sys_exit' && renumbered.enter !== null) (renumbered as { enter: number | null }).enter = ids.get(renumbered.enter) ?? null;
+    out.push(renumbered);
+  }
+  return out;
+}
+
+async function record(name: string): Promise<Recording> {
+  const file = `examples/teaching/${name}`;
+  const k = await Kernel.boot({ deterministic: true, seed: SEED, logLevel: 'silent' });
+  const events: Stamped[] = [];
+  const off = k.stream.on((e) => events.push(e));
+  try {
+    const r = await k.run(`${ROOT}${file}`);
+    if (r.code !== 0) throw new Error(`${file} exited with ${String(r.code)} (signal ${String(r.signal)}): ${r.stderr}`);
+    return { events: normalize(events), stdout: r.stdout, source: readFileSync(`${ROOT}${file}`, 'utf8'), file };
+  } finally {
+    off();
+    await k.shutdown();
+  }
+}
+
+function straceOf(events: readonly Stamped[], filter: (e: Stamped) => boolean = () => true): string {
+  const lines: string[] = [];
+  const s = new Strace((l) => lines.push(l), null, 'kernel');
+  for (const e of events) if (filter(e)) s.feed(e);
+  return lines.join('\n');
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+
+function eventTable(events: readonly Stamped[]): string {
+  const rows = events.map((e) => `| ${e.id} | ${e.pid} | \`${e.kind}\` | ${cell(describeEvent(e))} | ${e.cause === 0 ? '' : `#${e.cause}`} |`);
+  return ['| # | pid | kind | what | cause |', '| ---: | ---: | --- | --- | --- |', ...rows].join('\n');
+}
+
+function find<K extends KernelEvent['kind']>(events: readonly Stamped[], kind: K, test: (e: Of<K>) => boolean = () => true): Of<K> {
+  const e = events.find((x): x is Of<K> => x.kind === kind && test(x as Of<K>));
+  if (e === undefined) throw new Error(`the run has no ${kind} event of that kind: the walkthrough's story no longer holds`);
+  return e;
+}
+
+const header = (title: string, r: Recording, command: string): string => `# ${title}
+
+<!-- Generated by scripts/gen-teaching.ts from a run of ${r.file} (npm run gen:teaching); do not edit. -->
+
+The program, \`${r.file}\`:
+
+\`\`\`js
+${r.source.trimEnd()}
+\`\`\`
+
+Every trace below comes from running it in deterministic mode (one virtual CPU, a virtual clock, seed ${SEED}), so
+you get the same lines yourself:
+
+\`\`\`sh
+${command}
+\`\`\`
+
+Event ids are numbered from 1 on this page, and each process's first call (the \`sched_yield\` its worker makes
+when it has loaded) is left out: when it arrives depends on how fast a worker thread starts, nothing else does.
+Times are virtual: each syscall costs 10 µs of user time plus 1 µs in the kernel.
+`;
+
+// ---- what happens in a read() on an empty pipe ------------------------------------------------------------------
+
+async function pipeRead(): Promise<string> {
+  const r = await record('pipe-read.js');
+  const ev = r.events;
+  const reader = find(ev, 'spawn').pid;
+  const writer = find(ev, 'spawn', (e) => e.ppid === reader).pid;
+  const enter = find(ev, 'sys_enter', (e) => e.pid === reader && e.name === 'read');
+  const exit = find(ev, 'sys_exit', (e) => e.enter === enter.id);
+  const blocked = find(ev, 'proc_state', (e) => e.pid === reader && e.to === 'blocked');
+  const picked = find(ev, 'sched', (e) => e.pid === writer);
+  const waker = find(ev, 'sys_enter', (e) => e.pid === writer && e.name === 'futex_wake');
+  const wake = find(ev, 'wake', (e) => e.pid === reader);
+  const ready = find(ev, 'proc_state', (e) => e.pid === reader && e.from === 'blocked');
+  const back = find(ev, 'sched', (e) => e.pid === reader && e.id > wake.id);
+  const window = ev.filter((e) => e.id >= enter.id && e.id <= exit.id);
+  return `${header('What happens in a read() on an empty pipe', r, `agentix run --deterministic --seed ${SEED} --trace ${r.file}`)}
+The parent (pid ${reader}) makes a pipe, starts a child (pid ${writer}) whose stdout is the pipe's write end, and
+reads. Nothing is in the pipe yet, so the read has to wait until the child writes.
+
+## What strace shows
+
+\`\`\`
+${straceOf(ev)}
+\`\`\`
+
+The read starts (\`read(3, 100 <unfinished ...>\`) and other lines come before it returns
+(\`<... read resumed> = 2 "hi"\`, ${(exit.durationNs / 1e3).toFixed(0)} µs later on the virtual clock). The child's write is not
+there at all: the SDK moves bytes through a pipe's ring in the process itself whenever nothing has to wait
+(\`userland/fastio.ts\`), and a pipe's first use asks the kernel for the ring (\`pipe_ring\`). What the child does
+ask the kernel is \`futex_wake\`: after putting "hi" in the ring it saw a reader parked on the pipe.
+
+## The events, with their causes
+
+From the read's enter to its exit (\`agentix run --events out.jsonl\` writes them all; docs/events.md):
+
+${eventTable(window)}
+
+Reading the cause column:
+
+1. **#${enter.id}** the read enters the kernel. Its cause is empty: a call starts in userland, not from another event.
+2. **#${blocked.id}** pid ${reader} goes from running to blocked, caused by **#${blocked.cause}**, its own read: the ring
+   was empty, so the kernel parked the call (\`kernel.ps()\` shows it waiting for "${wake.reason}").
+3. **#${picked.id}** its CPU is free, so the scheduler gives it to pid ${writer}, which was runnable. This pick too
+   was caused by **#${picked.cause}**: the read that parked is why a CPU came free.
+4. **#${waker.id}** the writer's \`futex_wake\` on the ring's address enters the kernel.
+5. **#${wake.id}** the reader is woken, caused by **#${wake.cause}**, the \`futex_wake\`. The kernel ran the read
+   again and it found the 2 bytes: the wake carries the read's answer (${wake.result}).
+6. **#${ready.id}** pid ${reader} goes from blocked to ready (cause **#${ready.cause}**): runnable, but the one CPU
+   is the writer's until it is done with it.
+7. The writer exits; each of its resources is released (\`cleanup\`) and its parent gets SIGCHLD, which it
+   ignores by default: all caused by its \`exit\` call.
+8. **#${back.id}** the CPU goes back to pid ${reader}, and **#${exit.id}** its read returns: the exit's cause is
+   **#${exit.cause}**, the wake, and its \`enter\` field is **#${exit.enter ?? 0}**, the call it closes.
+
+So a wake links to the call that caused it, and the answer to a parked call links to its wake: following causes
+back from any answer finds who made it possible. In a Perfetto timeline (\`--perfetto out.json\`) each such wake
+is an arrow from the waking call to the woken call.
+`;
+}
+
+// ---- how a nice value changes a schedule -----------------------------------------------------------------------
+
+const ms = (ns: number): string => (ns / 1e6).toFixed(3);
+
+async function nice(): Promise<string> {
+  const r = await record('nice.js');
+  const ev = r.events;
+  const parent = find(ev, 'spawn').pid;
+  const kids = ev.filter((e): e is Of<'spawn'> => e.kind === 'spawn' && e.ppid === parent).map((e) => e.pid);
+  const [a, b] = [kids[0]!, kids[1]!];
+  const firstExit = find(ev, 'exit', (e) => e.pid === a || e.pid === b);
+  const both = ev.filter((e) => e.id < firstExit.id && (e.kind === 'sched' || e.kind === 'preempt') && (e.pid === a || e.pid === b));
+  const rows = both.map((e) => `| ${e.id} | ${e.pid} (nice ${e.pid === a ? 0 : 5}) | \`${e.kind}\` | ${cell(describeEvent(e))} |`);
+  // Virtual time: the events' own times are wall clock, so CPU time comes from each preempt's ranNs.
+  const lastPreempt = [...both].reverse().find((e) => e.kind === 'preempt')!;
+  const ran = (pid: number): number => both.filter((e): e is Of<'preempt'> => e.kind === 'preempt' && e.pid === pid).reduce((s, e) => s + e.ranNs, 0);
+  const firstB = find(ev, 'sched', (e) => e.pid === b);
+  const preemptB = find(ev, 'preempt', (e) => e.pid === b);
+  const grewB = preemptB.vruntime - firstB.vruntime;
+  const firstA = find(ev, 'sched', (e) => e.pid === a);
+  const preemptA = find(ev, 'preempt', (e) => e.pid === a);
+  const longest = both.filter((e): e is Of<'preempt'> => e.kind === 'preempt' && e.pid === a).reduce((m, e) => (e.ranNs > m.ranNs ? e : m));
+  return `${header('How a nice value changes a schedule', r, `agentix run --deterministic --seed ${SEED} --trace='!getpid' ${r.file}`)}
+The parent (pid ${parent}) starts two children that do the same CPU-bound work: pid ${a} at nice 0 and pid ${b} at
+nice 5. They share one CPU, and the scheduler (CFS, \`kernel/sched.ts\`) decides who runs.
+
+## The rule
+
+Each process has a **vruntime**: the CPU time it has had, scaled by its weight. A nice-0 process has weight
+1024 and its vruntime grows as fast as the clock; nice 5 has weight 335, so its vruntime grows 1024 / 335 =
+3.06 times faster. The scheduler runs the runnable process with the least vruntime, and takes the CPU from the
+running one at a syscall once it has used its slice (the 6 ms target latency shared by the runnable
+processes, here 3 ms each) while someone with less vruntime waits. Every decision is an event that carries the
+numbers it compared: a \`sched\` event (who got the CPU, its vruntime, min_vruntime, the runner-up's vruntime)
+and a \`preempt\` event (why the CPU was given up, how long it ran, who had less vruntime).
+
+## The decisions
+
+Every \`sched\` and \`preempt\` of the two children while both were runnable (vruntimes in ms of virtual time):
+
+| # | pid | kind | what |
+| ---: | --- | --- | --- |
+${rows.join('\n')}
+
+Reading it:
+
+- **#${firstA.id}** both children start at min_vruntime, a tie (${ms(firstA.vruntime)} ms each); deterministic
+  mode breaks ties with the seed, so another \`--seed\` may start pid ${b} first.
+- **#${preemptA.id}** pid ${a} has run its 3 ms slice and pid ${b} waits with less vruntime: it gives up the CPU.
+- **#${preemptB.id}** pid ${b} runs the same ${ms(preemptB.ranNs)} ms, but its vruntime grew by ${ms(grewB)} ms
+  (${(grewB / preemptB.ranNs).toFixed(2)} times its runtime): from ${ms(firstB.vruntime)} to ${ms(preemptB.vruntime)}.
+- So pid ${a} now has far less vruntime, and keeps the CPU past its slice until it catches up: at **#${longest.id}**
+  it had run ${ms(longest.ranNs)} ms in one go.
+
+Up to the last switch while both were runnable (**#${lastPreempt.id}**), pid ${a} (nice 0) ran ${ms(ran(a))} ms and
+pid ${b} (nice 5) ran ${ms(ran(b))} ms, a ratio of ${(ran(a) / ran(b)).toFixed(2)}, on its way to the ratio of their
+weights (3.06). The program printed \`${r.stdout.trim()}\`.
+
+## What strace shows
+
+The children's \`getpid\` calls are left out (\`--trace='!getpid'\`): the lines that remain are the parent's, and
+each child's first and last calls. A call that waited for the CPU shows it in its duration:
+
+\`\`\`
+${straceOf(ev, (e) => !((e.kind === 'sys_enter' || e.kind === 'sys_exit') && e.name === 'getpid'))}
+\`\`\`
+`;
+}
+
+// ---- how a process's resources are released ---------------------------------------------------------------------
+
+async function cleanup(): Promise<string> {
+  const r = await record('cleanup.js');
+  const ev = r.events;
+  const parent = find(ev, 'spawn').pid;
+  const holder = find(ev, 'spawn', (e) => e.ppid === parent).pid;
+  const kill = find(ev, 'sys_enter', (e) => e.pid === parent && e.name === 'kill');
+  const reap = find(ev, 'reap', (e) => e.pid === holder);
+  const window = ev.filter((e) => e.id >= kill.id && e.id <= reap.id);
+  const steps = ev.filter((e): e is Of<'cleanup'> => e.kind === 'cleanup' && e.pid === holder);
+  const taken = [...steps].reverse().map((s, i) => `${i + 1}. ${s.label} (${s.resource})`);
+  const acquired = ev.filter((e) => e.pid === holder && (e.kind === 'sys_enter' || e.kind === 'sys_exit'));
+  const unlinked = ev.filter((e) => e.kind === 'ipc' && e.object !== 'pipe' && e.op !== 'create' && e.id > reap.id);
+  return `${header('How a process\'s resources are released', r, `agentix run --deterministic --seed ${SEED} --trace ${r.file}`)}
+The holder (pid ${holder}) takes a pipe, 64 KiB of memory, a shared-memory object and a message queue, tells its
+parent it is ready, and parks in a read that can never finish. Its parent (pid ${parent}) kills it with SIGKILL.
+A killed process runs no more code, so everything it held must be released by the kernel.
+
+## What the holder took
+
+\`\`\`
+${straceOf(acquired)}
+\`\`\`
+
+## The orchestrator: undo registered right after each acquire
+
+Every resource a process gets is pushed, with the function that releases it, on the process's resource stack
+(\`kernel/orchestrator.ts\`) at the moment it is acquired; when the process ends, however it ends, \`releaseAll\`
+pops them: the last taken is released first (LIFO). Its worker thread was taken first of all, at spawn, so it
+goes last. In the order taken:
+
+${taken.join('\n')}
+
+## The events, from the kill to the reap
+
+${eventTable(window)}
+
+The \`signal\` and \`exit\` events, every \`cleanup\` step (numbered by \`order\`, in LIFO order) and the memory
+they give back (\`mem\` unmap, an \`ipc\` destroy for the holder's own pipe once no process holds it) all have
+the same cause, **#${kill.id}**: the parent's \`kill\` call. A shared-memory object or queue keeps its name after its
+creator is gone, as on POSIX, so it is destroyed only when the parent unlinks it later:
+
+${eventTable(unlinked)}
+`;
+}
+
+export async function teachingPages(): Promise<Map<string, string>> {
+  return new Map([
+    ['docs/teaching/pipe-read.md', await pipeRead()],
+    ['docs/teaching/nice.md', await nice()],
+    ['docs/teaching/cleanup.md', await cleanup()],
+  ]);
+}
+
+async function main(check: boolean): Promise<number> {
+  let stale = 0;
+  for (const [file, text] of await teachingPages()) {
+    let old = '';
+    try {
+      old = readFileSync(`${ROOT}${file}`, 'utf8');
+    } catch {
+      // new page
+    }
+    if (old === text) continue;
+    stale++;
+    if (check) process.stderr.write(`${file} is stale: run npm run gen:teaching\n`);
+    else writeFileSync(`${ROOT}${file}`, text);
+  }
+  if (!check) process.stdout.write(`docs/teaching: ${stale} page(s) rewritten\n`);
+  return check && stale > 0 ? 1 : 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.includes('--check')).then((code) => process.exit(code), (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  });
+}
