@@ -170,12 +170,13 @@ describe('fair class', () => {
     }
     // From waking to running: at most the rest of one slice of the hog on the CPU (targetLatency / 3 runnable =
     // 2 ms) and a thread wake-up. The machine may be running other work and deschedule a hog's thread while it
-    // holds the virtual CPU, so the timing claim is on the median of ten wake-ups, with room for a loaded machine.
+    // holds the virtual CPU, so the claim is on the median of ten wake-ups, with room for a loaded machine. (How
+    // late the sleep itself ended is not asserted: that is the host timer's lateness under load, not the
+    // scheduler's; the program reports it, and so does the failure message below.)
     const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const overshootMs = lastJson(out).overshootMs as number[];
-    expect(median(overshootMs), `sleep overshoots ${overshootMs.map((x) => x.toFixed(2)).join(', ')} ms`).toBeLessThanOrEqual(targetLatencyMs + 9);
     const waits = runnableSpans(events, sleeper.pid).filter((s) => s.ready.from === 'blocked').map((s) => s.dispatched!.ts - s.ready.ts);
-    expect(median(waits), `waits for the CPU after waking: ${waits.map((x) => x.toFixed(2)).join(', ')} ms`).toBeLessThanOrEqual(targetLatencyMs + 9);
+    expect(median(waits), `waits for the CPU after waking: ${waits.map((x) => x.toFixed(2)).join(', ')} ms (sleeps overshot by ${overshootMs.map((x) => x.toFixed(2)).join(', ')} ms)`).toBeLessThanOrEqual(targetLatencyMs + 9);
   });
 });
 
