@@ -5,5 +5,6 @@ import { allocSuite } from './alloc.js';
 import { schedSuite } from './sched.js';
 import { spawnSuite } from './spawn.js';
 import { syscallSuite } from './syscall.js';
+import { traceSuite } from './trace.js';
 
-export const SUITES: readonly Suite[] = [syscallSuite, spawnSuite, schedSuite, allocSuite];
+export const SUITES: readonly Suite[] = [syscallSuite, spawnSuite, schedSuite, allocSuite, traceSuite];
