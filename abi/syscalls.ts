@@ -105,7 +105,7 @@ export const Rusage = s.record({
 export const SYSCALLS = [
   {
     nr: 1, name: 'spawn', family: 'process', args: [record('req', SpawnRequest)], ret: ret.int('pid', 'pid'),
-    errnos: ['ENOENT', 'EACCES', 'EAGAIN', 'EBADF'], blocking: false,
+    errnos: ['ENOENT', 'EACCES', 'EAGAIN', 'EBADF', 'EPERM'], blocking: false,
     doc: 'Creates a child process running the program at req.path with argv, env and the listed descriptors (default: all not close-on-exec).',
   },
   {

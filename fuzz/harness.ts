@@ -220,11 +220,19 @@ export class LocalProcess {
    * A record that does not fit one payload throws a RangeError, as the SDK fails it before trapping.
    */
   call<N extends SyscallName>(name: N, ...args: ArgValues<SyscallOf<N>['args']>): Reply {
-    this.mustLive();
     const def: SyscallDef | undefined = syscallByName(name);
     if (def === undefined) throw new RangeError(`no syscall named ${name}`);
+    return this.callDef(def, args as readonly unknown[]);
+  }
+
+  /**
+   * call() for a definition picked at run time (the fuzzers walk the ABI table): the same marshalling, with the
+   * values unchecked, so a value of the wrong type goes out as the SDK would send it (NaN in a slot).
+   */
+  callDef(def: SyscallDef, values: readonly unknown[]): Reply {
+    this.mustLive();
+    const name = def.name;
     const slots = slotCount(def);
-    const values = args as readonly unknown[];
     const f64 = this.channel.f64;
     for (let i = 0; i < slots; i++) {
       const v = values[i];
@@ -307,6 +315,14 @@ export class LocalProcess {
       Atomics.store(i32, kUserWaiting, 0);
     }
     return this.poll();
+  }
+
+  /**
+   * Takes the buffers of the regions mapped for this process so far (a program's userland receives each as its
+   * mmap returns; a harness that never takes them keeps every one alive as long as the process object).
+   */
+  takeGrants(): SharedArrayBuffer[] {
+    return this.proc.localGrants.splice(0);
   }
 
   /** Ends the process with SIGKILL from the host, if it is still alive. */

@@ -36,7 +36,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** 0 if a decoded msgpack value fits the schema; E2BIG when a bound is exceeded, EINVAL for a wrong shape. */
+/** 0 if a decoded msgpack value fits the schema; E2BIG when a bound is exceeded, EINVAL for a wrong shape.
+ *  Null optional fields of records are removed, so that a valid value has the shape its schema's type describes. */
 export function checkValue(s: Schema, v: unknown): number {
   switch (s.t) {
     case 'str':
@@ -71,8 +72,11 @@ export function checkValue(s: Schema, v: unknown): number {
       for (const k of Object.keys(v)) if (!Object.hasOwn(s.fields, k)) return EINVAL;
       for (const [k, fs] of Object.entries(s.fields)) {
         if (!Object.hasOwn(v, k) || v[k] === undefined || v[k] === null) {
-          if (s.optional.includes(k)) continue;
-          return EINVAL;
+          if (!s.optional.includes(k)) return EINVAL;
+          // Absent, as the schema's type says: handlers test optional fields against undefined only. (The value
+          // is the kernel's own decoded copy, so removing the field changes nothing userland sees.)
+          delete v[k];
+          continue;
         }
         const e = checkValue(fs, v[k]);
         if (e !== 0) return e;

@@ -217,6 +217,13 @@ describe('pipes', () => {
     expect(h.kernel.ipcs().pipes).toHaveLength(0);
   });
 
+  it('spawn with a null descriptor map takes the default map (found by the sequence fuzzer: it threw)', () => {
+    const p = h.attach();
+    expect(err(p.call('spawn', { path: '/nowhere/at/all.js', fds: null } as unknown as { path: string }))).toBe('ENOENT');
+    expect(h.kernel.bugs).toBe(0);
+    exitAll(p);
+  });
+
   it('pipe_ring hands over the ring; other descriptors answer ENODEV', () => {
     const p = h.attach();
     const { rfd } = pipe(p);
