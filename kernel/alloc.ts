@@ -12,16 +12,31 @@
 //     request's own class if the size is its lower bound, else the next: "good fit"), so it never inspects a
 //     block. If that finds nothing, it tries the head of the request's own class. It carves the block it got at
 //     the front: the rest stays free, and stays where it is in its list unless it dropped to a smaller class.
-//   - free merges the block at once with a free left and a free right neighbour: no two free blocks touch.
-// Metadata lives out of band (never charged to the simulated memory): one int32 record per block in a typed
-// array, with ids recycled through a stack, and a hash table from a live block's address to its id (linear
-// probing, load <= 1/2, backward-shift deletion). alloc and free create no objects; the record array and the
-// table grow by doubling.
+//   - free merges the block at once with a free left and a free right neighbour: no two free blocks touch. The
+//     free neighbour absorbs the block, and stays where it is in its list unless it grew into a larger class.
+//
+// Metadata lives out of band (never charged to the simulated memory), in typed arrays. The hot paths create no
+// objects (but when an array doubles) and keep no counters: stats() derives its figures from the lists. At
+// 10,000 blocks the records no longer fit in a core's cache, so the layout counts cache lines:
+//   - a record of int32s per block, indexed by block id: address, size, class, physical and list links. Ids are
+//     recycled through a stack. Id 0 is a boundary block, never free, that closes the physical chain at both
+//     ends (merging needs no test for an end of memory), and id 1 ends every free list (unlinking needs no test
+//     for an end of a list).
+//   - one bit per id, set while the block is free, in an array small enough to stay in cache: free tests both
+//     neighbours there, and reads their records only to merge them.
+//   - the head of each class's list in an array of its own. Only the blocks after a head keep a valid list
+//     prev (a head's is stale), so taking a list's head writes nothing but the head array.
+//   - a directory from granule to the id of the live block that starts there (0: none), so free and sizeOf find
+//     a block with one load. It is paged by 2^20 granules; a page is created by the first allocation in its
+//     range and is zero-filled memory the host commits only where it is written.
 //
 // Bounds.
-//   time: alloc and free are O(1) whatever the number of blocks: two bitmap words, a bounded number of list and
-//     link updates and one expected-O(1) hash probe; growth is amortised O(1). stats() is O(classes + free
-//     blocks); check() is O(blocks + table).
+//   time: alloc and free are O(1) whatever the number of blocks: two bitmap words, at most two merges and one
+//     split, each a bounded number of list and link updates, one directory load or store; growing an array is
+//     amortised O(1). stats() is O(classes + free blocks); check() is O(blocks + directory pages in use).
+//   space: 36 bytes per block id (as many ids as the peak number of blocks, live and free), and 4 bytes per
+//     granule of each 2^20-granule range a block was ever allocated in, committed by the host only where written
+//     (at align 16, at most a quarter of the address range in use).
 //   internal fragmentation: a block is the size rounded up to the alignment, so at most align - 1 bytes are lost
 //     per block (15 B at the default 16); there is no header.
 //   external fragmentation: free space is in at most liveBlocks + 1 blocks, and freeing everything gives back
@@ -33,8 +48,6 @@
 //     highest non-empty class: within 3% of the largest free block, and equal to it when that class holds one
 //     block (in particular when everything is free).
 
-import { AddressTable } from './addrtable.js';
-
 const SL_LOG2 = 5;
 /** Second-level classes per power-of-two range: one 32-bit bitmap word. */
 const SL_COUNT = 1 << SL_LOG2;
@@ -42,26 +55,31 @@ const NIL = -1;
 /** Sizes and addresses are kept in granules (units of the alignment) as int32: at most 2^31 - 1 of them. */
 const MAX_GRANULES = 2 ** 31 - 1;
 const MAX_ALIGN = 2 ** 20;
+/** A multiple of 32: the free bits are whole int32 words. */
 const INITIAL_IDS = 256;
 
-// A block's record: STRIDE consecutive int32s at id * STRIDE, so one block costs one or two cache lines to touch
-// rather than one per field.
+/** Closes the physical chain at both ends; never free. As a directory entry: no block starts here. */
+const BOUNDARY = 0;
+/** Ends every free list: an empty class's head, and a record that takes the list-prev writes aimed at it. */
+const END = 1;
+const FIRST_BLOCK = 2;
+
+// A block's record: eight consecutive int32s at id * 8, one cache line per block. Fields are addressed as
+// (id << STRIDE_LOG2) | FIELD: an or of a field below the stride cannot overflow, so the JIT emits no check for it.
 const ADDR = 0;
 const SIZE = 1;
 const PHYS_PREV = 2;
 const PHYS_NEXT = 3;
+/** Valid only while the block is free and not the head of its list. */
 const FREE_PREV = 4;
 const FREE_NEXT = 5;
-const STATE = 6;
-/** The class list a free block is on. */
-const CLASS = 7;
+/** Valid only while the block is free. */
+const CLASS = 6;
 const STRIDE_LOG2 = 3;
-const STRIDE = 1 << STRIDE_LOG2;
 
-const UNUSED = 0;
-const FREE = 1;
-const LIVE = 2;
-
+/** Directory pages: 2^20 granules, 4 MiB of int32, of which the host commits only what is written. */
+const PAGE_LOG2 = 20;
+const PAGE_MASK = (1 << PAGE_LOG2) - 1;
 
 /** The most memory an allocator with this alignment can manage (sizes are kept as int32 granules). */
 export function maxTotal(align = 16): number {
@@ -94,34 +112,33 @@ export interface AllocStats {
   readonly classes: readonly SizeClassStat[];
 }
 
-/** Index of the highest set bit of a positive int32. */
-function fls(n: number): number {
-  return 31 - Math.clz32(n);
-}
+// The helpers below are const arrow functions, not function declarations: a module's function declaration is a
+// mutable binding, which optimized code re-checks at every call; a const binding is folded into the caller.
 
 /** Index of the lowest set bit of a non-zero int32. */
-function ctz(bits: number): number {
-  return 31 - Math.clz32(bits & -bits);
-}
+const ctz = (bits: number): number => 31 - Math.clz32(bits & -bits);
 
-/** The class of a block of `g` granules: exact below SL_COUNT, then SL_COUNT classes per power of two. */
-function classOf(g: number): number {
-  if (g < SL_COUNT) return g;
-  const f = fls(g);
-  return ((f - SL_LOG2) << SL_LOG2) + (g >>> (f - SL_LOG2));
-}
+/**
+ * The class of a block of `g` granules: g itself below SL_COUNT, then SL_COUNT classes per power of two. Without
+ * a branch: `s`, the bits below the second-level index, is 0 for every g below 2 * SL_COUNT, which makes the two
+ * cases one formula. Also right for a g of 2^31 or more passed as a wrapped int32 (its class is past the last).
+ */
+const classOf = (g: number): number => {
+  const s = 26 - Math.clz32(g | SL_COUNT);
+  return (s << SL_LOG2) + (g >>> s);
+};
 
 /** The lowest class whose every block holds `g` granules: a size's own class unless it is inside it. */
-function searchClassOf(g: number): number {
-  return g < SL_COUNT ? g : classOf(g + (1 << (fls(g) - SL_LOG2)) - 1);
-}
+const searchClassOf = (g: number): number =>
+  // `| 0` wraps a sum past 2^31 - 1 rather than leaving int32 arithmetic; classOf reads it back unsigned.
+  classOf((g + (1 << (26 - Math.clz32(g | SL_COUNT))) - 1) | 0);
 
 /** The smallest size in granules that falls in class `c`. */
-function classLow(c: number): number {
+const classLow = (c: number): number => {
   const fl = c >>> SL_LOG2;
   const sl = c & (SL_COUNT - 1);
   return fl === 0 ? sl : 2 ** (fl - 1) * (SL_COUNT + sl);
-}
+};
 
 export class Allocator {
   // Fields set in the constructor are `declare`d: a class field without an initialiser would first be defined as
@@ -130,28 +147,27 @@ export class Allocator {
   /** Bytes managed: the size given, rounded down to the alignment (the tail could never be handed out). */
   declare readonly total: number;
   declare readonly align: number;
-  private declare readonly alignLog2: number;
+  /** 1 / align: exact, as align is a power of two, and a multiplication is cheaper than a division. */
+  private declare readonly perByte: number;
   private declare readonly granules: number;
   private declare readonly flCount: number;
+  private declare readonly classes: number;
 
-  /** Per class (index fl * SL_COUNT + sl): the first block of its free list. */
-  private declare readonly heads: Int32Array;
   /** Bit sl of slMap[fl]: class (fl, sl) is non-empty. Bit fl of flMap: slMap[fl] is not 0. */
   private declare readonly slMap: Int32Array;
   private flMap = 0;
+  /** Per class, the first block of its list, or END. */
+  private declare readonly heads: Int32Array;
 
-  private rec = new Int32Array(INITIAL_IDS * STRIDE);
-  private spareIds = new Int32Array(INITIAL_IDS);
+  private declare rec: Int32Array;
+  /** Bit id & 31 of word id >>> 5: block id is free. */
+  private declare freeBits: Int32Array;
+  private declare spareIds: Int32Array;
   private spareCount = 0;
 
-  /** Live blocks by address (in granules), for free and sizeOf. */
-  private readonly table = new AddressTable();
-
-  /** The block at address 0. */
-  private first = 0;
-  private usedGranules = 0;
-  private liveBlocks = 0;
-  private freeBlocks = 0;
+  /** Directory pages by granule >>> PAGE_LOG2; `absent` (all zero, never written) until a block starts there. */
+  private declare readonly pages: Int32Array[];
+  private declare readonly absent: Int32Array;
 
   /** Throws RangeError for an alignment that is not a power of two up to 2^20, or a total that is not a whole
    *  number from align to (2^31 - 1) * align (32 GiB at align 16): kernel configuration, checked at boot. */
@@ -164,294 +180,330 @@ export class Allocator {
       throw new RangeError(`allocator: total must be a whole number of bytes from ${align} to ${MAX_GRANULES} * ${align}, got ${String(total)}`);
     }
     this.align = align;
-    this.alignLog2 = 31 - Math.clz32(align);
+    this.perByte = 1 / align;
     this.granules = Math.floor(total / align);
     this.total = this.granules * align;
     this.flCount = (classOf(this.granules) >>> SL_LOG2) + 1;
-    this.heads = new Int32Array(this.flCount * SL_COUNT).fill(NIL);
+    this.classes = this.flCount * SL_COUNT;
     this.slMap = new Int32Array(this.flCount);
-    for (let id = INITIAL_IDS - 1; id >= 1; id--) this.spareIds[this.spareCount++] = id;
-    this.rec[ADDR] = 0;
-    this.rec[SIZE] = this.granules;
-    this.rec[PHYS_PREV] = NIL;
-    this.rec[PHYS_NEXT] = NIL;
-    this.pushFree(0);
+    this.heads = new Int32Array(this.classes).fill(END);
+    this.rec = new Int32Array(INITIAL_IDS << STRIDE_LOG2);
+    this.freeBits = new Int32Array(INITIAL_IDS >>> 5);
+    this.spareIds = new Int32Array(INITIAL_IDS);
+    for (let id = INITIAL_IDS - 1; id > FIRST_BLOCK; id--) this.spareIds[this.spareCount++] = id;
+    this.absent = new Int32Array(this.pageLength(0));
+    // Array.from, not new Array(n).fill: a packed array, so loads from it need no hole check.
+    this.pages = Array.from({ length: ((this.granules - 1) >>> PAGE_LOG2) + 1 }, () => this.absent);
+    // The first block is all of memory, between the boundary's two ends.
+    this.rec[(BOUNDARY << STRIDE_LOG2) | ADDR] = this.granules;
+    this.rec[(BOUNDARY << STRIDE_LOG2) | PHYS_PREV] = FIRST_BLOCK;
+    this.rec[(BOUNDARY << STRIDE_LOG2) | PHYS_NEXT] = FIRST_BLOCK;
+    this.rec[(FIRST_BLOCK << STRIDE_LOG2) | SIZE] = this.granules;
+    this.push(FIRST_BLOCK, classOf(this.granules));
   }
 
   /** Returns the address of a block of at least `size` bytes (rounded up to the alignment), or -1 if none fits
    *  or the size is not a whole number in [1, total]. Succeeds whenever size <= largestFree(). */
   alloc(size: number): number {
     if (!(size > 0 && size <= this.total) || !Number.isInteger(size)) return NIL;
-    const need = size < 2 ** 31 ? (size + this.align - 1) >>> this.alignLog2 : Math.ceil(size / this.align);
-    let b = NIL;
-    const c = this.firstNonEmpty(searchClassOf(need));
-    if (c !== NIL) {
-      b = this.heads[c]!; // every block in this class fits
+    const need = Math.ceil(size * this.perByte) | 0; // at most granules: an int32
+    const c = this.firstFit(need);
+    if (c === NIL) return NIL;
+    const b = this.heads[c]!;
+    let rec = this.rec;
+    const o = b << STRIDE_LOG2;
+    const rest = rec[o | SIZE]! - need;
+    let live = b;
+    if (rest === 0) {
+      this.popHead(b, c);
+      this.freeBits[b >>> 5] = this.freeBits[b >>> 5]! & ~(1 << (b & 31));
     } else {
-      b = this.heads[classOf(need)]!;
-      if (b === NIL || this.rec[(b << STRIDE_LOG2) + SIZE]! < need) return NIL;
+      // Carve at the front: b keeps the rest, and its place unless the rest belongs to a smaller class.
+      if (this.spareCount === 0) rec = this.growIds();
+      live = this.spareIds[--this.spareCount]!;
+      const ol = live << STRIDE_LOG2;
+      const prev = rec[o | PHYS_PREV]!;
+      const addr = rec[o | ADDR]!;
+      rec[ol | ADDR] = addr;
+      rec[ol | SIZE] = need;
+      rec[ol | PHYS_PREV] = prev;
+      rec[ol | PHYS_NEXT] = b;
+      rec[(prev << STRIDE_LOG2) | PHYS_NEXT] = live;
+      rec[o | ADDR] = addr + need;
+      rec[o | SIZE] = rest;
+      rec[o | PHYS_PREV] = live;
+      const rc = classOf(rest);
+      if (rc !== c) {
+        this.popHead(b, c);
+        this.push(b, rc);
+      }
     }
-    const live = this.rec[(b << STRIDE_LOG2) + SIZE]! === need ? this.takeWhole(b) : this.carveFront(b, need);
-    this.usedGranules += need;
-    this.liveBlocks++;
-    const addr = this.rec[(live << STRIDE_LOG2) + ADDR]!;
-    this.table.insert(addr, live);
-    return addr * this.align;
+    const g = rec[(live << STRIDE_LOG2) | ADDR]!;
+    let page = this.pages[g >>> PAGE_LOG2]!;
+    if (page === this.absent) page = this.pages[g >>> PAGE_LOG2] = new Int32Array(this.pageLength(g));
+    page[g & PAGE_MASK] = live;
+    return g * this.align;
   }
 
   /** Frees a block returned by alloc; returns false (and changes nothing) for an address that is not a live block. */
   free(addr: number): boolean {
-    const slot = this.table.find(addr / this.align);
-    if (slot === NIL) return false;
-    let b = this.table.valueAt(slot);
-    this.table.removeAt(slot);
+    const g = this.granuleOf(addr);
+    if (g === NIL) return false;
+    const page = this.pages[g >>> PAGE_LOG2]!;
+    const b = page[g & PAGE_MASK]!;
+    if (b === BOUNDARY) return false;
+    page[g & PAGE_MASK] = BOUNDARY;
     const rec = this.rec;
-    this.usedGranules -= rec[(b << STRIDE_LOG2) + SIZE]!;
-    this.liveBlocks--;
-    const left = rec[(b << STRIDE_LOG2) + PHYS_PREV]!;
-    if (left !== NIL && rec[(left << STRIDE_LOG2) + STATE] === FREE) {
-      this.unlinkFree(left);
-      this.absorbNext(left);
-      b = left;
+    const o = b << STRIDE_LOG2;
+    const size = rec[o | SIZE]!;
+    const left = rec[o | PHYS_PREV]!;
+    const right = rec[o | PHYS_NEXT]!;
+    const rightFree = (this.freeBits[right >>> 5]! >>> (right & 31)) & 1;
+    if (((this.freeBits[left >>> 5]! >>> (left & 31)) & 1) !== 0) {
+      // The left neighbour absorbs b, and the right one too if it is free.
+      const ol = left << STRIDE_LOG2;
+      let merged = rec[ol | SIZE]! + size;
+      let after = right;
+      if (rightFree !== 0) {
+        merged += rec[(right << STRIDE_LOG2) | SIZE]!;
+        after = rec[(right << STRIDE_LOG2) | PHYS_NEXT]!;
+        this.unlink(right);
+        this.recycle(right);
+      }
+      rec[ol | SIZE] = merged;
+      rec[ol | PHYS_NEXT] = after;
+      rec[(after << STRIDE_LOG2) | PHYS_PREV] = left;
+      this.spareIds[this.spareCount++] = b;
+      this.refile(left, merged);
+    } else if (rightFree !== 0) {
+      // The right neighbour absorbs b: it starts where b did.
+      const or = right << STRIDE_LOG2;
+      const merged = rec[or | SIZE]! + size;
+      rec[or | ADDR] = g;
+      rec[or | SIZE] = merged;
+      rec[or | PHYS_PREV] = left;
+      rec[(left << STRIDE_LOG2) | PHYS_NEXT] = right;
+      this.spareIds[this.spareCount++] = b;
+      this.refile(right, merged);
+    } else {
+      this.push(b, classOf(size));
     }
-    const right = rec[(b << STRIDE_LOG2) + PHYS_NEXT]!;
-    if (right !== NIL && rec[(right << STRIDE_LOG2) + STATE] === FREE) {
-      this.unlinkFree(right);
-      this.absorbNext(b);
-    }
-    this.pushFree(b);
     return true;
   }
 
   /** The usable size of a live block (its rounded size), or -1. */
   sizeOf(addr: number): number {
-    const slot = this.table.find(addr / this.align);
-    return slot === NIL ? NIL : this.rec[(this.table.valueAt(slot) << STRIDE_LOG2) + SIZE]! * this.align;
+    const g = this.granuleOf(addr);
+    const b = g === NIL ? BOUNDARY : this.pages[g >>> PAGE_LOG2]![g & PAGE_MASK]!;
+    return b === BOUNDARY ? NIL : this.rec[(b << STRIDE_LOG2) | SIZE]! * this.align;
   }
 
   /** Largest size alloc could satisfy right now: alloc(n) succeeds if and only if 1 <= n <= largestFree(). */
   largestFree(): number {
     if (this.flMap === 0) return 0;
-    const fl = fls(this.flMap);
-    const c = (fl << SL_LOG2) + fls(this.slMap[fl]!);
-    return this.rec[(this.heads[c]! << STRIDE_LOG2) + SIZE]! * this.align;
+    const fl = 31 - Math.clz32(this.flMap);
+    const c = (fl << SL_LOG2) + 31 - Math.clz32(this.slMap[fl]!);
+    return this.rec[(this.heads[c]! << STRIDE_LOG2) | SIZE]! * this.align;
   }
 
-  /** O(classes + free blocks): the per-class figures come from walking the lists, so the hot path keeps no
-   *  counters for them. */
+  /** O(classes + free blocks): every figure comes from walking the lists, so the hot paths keep no counters. */
   stats(): AllocStats {
     const classes: SizeClassStat[] = [];
-    for (let c = 1; c < this.flCount * SL_COUNT && classLow(c) <= this.granules; c++) {
-      let freeBlocks = 0;
+    const limit = this.idsInUse();
+    let freeBlocks = 0;
+    let freeGranules = 0;
+    for (let c = 1; c < this.classes && classLow(c) <= this.granules; c++) {
+      let blocks = 0;
       let granules = 0;
-      for (let b = this.heads[c]!; b !== NIL; b = this.rec[(b << STRIDE_LOG2) + FREE_NEXT]!) {
+      for (let b = this.heads[c]!; b !== END; b = this.rec[(b << STRIDE_LOG2) | FREE_NEXT]!) {
         // A cycle would make this loop forever: report it as the broken invariant it is.
-        if (++freeBlocks > this.freeBlocks) throw new Error(`allocator invariant broken: class ${c} lists more blocks than are free`);
-        granules += this.rec[(b << STRIDE_LOG2) + SIZE]!;
+        if (++blocks > limit) throw new Error(`allocator invariant broken: class ${c} lists more blocks than are in use`);
+        granules += this.rec[(b << STRIDE_LOG2) | SIZE]!;
       }
+      freeBlocks += blocks;
+      freeGranules += granules;
       classes.push({
         min: classLow(c) * this.align,
         max: Math.min(classLow(c + 1) - 1, this.granules) * this.align,
-        freeBlocks,
+        freeBlocks: blocks,
         freeBytes: granules * this.align,
       });
     }
-    const used = this.usedGranules * this.align;
-    const free = this.total - used;
+    const free = freeGranules * this.align;
     const largestFree = this.largestFree();
     return {
-      total: this.total, used, free, largestFree,
+      total: this.total, used: this.total - free, free, largestFree,
       fragmentation: free === 0 ? 0 : 1 - largestFree / free,
-      liveBlocks: this.liveBlocks, freeBlocks: this.freeBlocks, classes,
+      liveBlocks: limit - freeBlocks, freeBlocks, classes,
     };
   }
 
-  /** Walks every block, list, bitmap and table slot; throws a descriptive Error at the first broken invariant. */
+  /** Walks every block, list, bitmap and directory page; throws a descriptive Error at the first broken invariant. */
   check(): void {
     const fail = (what: string): never => {
       throw new Error(`allocator invariant broken: ${what}`);
     };
-    const rec = this.rec;
-    const field = (b: number, f: number): number => rec[(b << STRIDE_LOG2) + f]!;
-    const ids = rec.length / STRIDE;
+    const field = (b: number, f: number): number => this.rec[(b << STRIDE_LOG2) | f]!;
+    const isFree = (b: number): boolean => ((this.freeBits[b >>> 5]! >>> (b & 31)) & 1) !== 0;
+    const spare = new Set(this.spareIds.subarray(0, this.spareCount));
+    for (const id of [BOUNDARY, END, ...spare]) if (isFree(id)) fail(`#${id} is marked free but is not a block`);
     let nextAddr = 0;
     let live = 0;
     let free = 0;
-    let used = 0;
-    for (let b = this.first, prev = NIL; b !== NIL; prev = b, b = field(b, PHYS_NEXT)) {
+    let prev = BOUNDARY;
+    for (let b = field(BOUNDARY, PHYS_NEXT); b !== BOUNDARY; prev = b, b = field(b, PHYS_NEXT)) {
       const at = `block #${b} at ${field(b, ADDR) * this.align}`;
-      if (live + free >= ids) fail('the physical chain has a cycle');
+      if (b === END || spare.has(b) || live + free >= this.idsInUse()) fail(`${at}: in the chain but not a block in use (a cycle?)`);
       if (field(b, ADDR) !== nextAddr) fail(`${at}: expected address ${nextAddr * this.align}`);
       if (field(b, PHYS_PREV) !== prev) fail(`${at}: physical prev is #${field(b, PHYS_PREV)}, expected #${prev}`);
       const size = field(b, SIZE);
       if (!(size > 0)) fail(`${at}: size ${size * this.align}`);
       nextAddr += size;
-      const state = field(b, STATE);
-      if (state === LIVE) {
-        live++;
-        used += size;
-        const slot = this.table.find(field(b, ADDR));
-        if (slot === NIL || this.table.valueAt(slot) !== b) fail(`${at}: live but not found by address`);
-      } else if (state === FREE) {
+      if (isFree(b)) {
         free++;
-        if (prev !== NIL && field(prev, STATE) === FREE) fail(`${at}: free and so is its left neighbour #${prev}`);
+        if (isFree(prev)) fail(`${at}: free and so is its left neighbour #${prev}`);
         if (field(b, CLASS) !== classOf(size)) fail(`${at}: ${size * this.align} bytes filed under class ${field(b, CLASS)}`);
       } else {
-        fail(`${at}: in the chain but unused`);
+        live++;
+        if (this.pages[field(b, ADDR) >>> PAGE_LOG2]![field(b, ADDR) & PAGE_MASK] !== b) fail(`${at}: live but not found by address`);
       }
     }
     if (nextAddr !== this.granules) fail(`the blocks cover [0, ${nextAddr * this.align}), not [0, ${this.total})`);
-    if (live !== this.liveBlocks || free !== this.freeBlocks) {
-      fail(`counted ${live} live and ${free} free blocks, the counters say ${this.liveBlocks} and ${this.freeBlocks}`);
-    }
-    if (used !== this.usedGranules) fail(`live blocks hold ${used * this.align} bytes, the counter says ${this.usedGranules * this.align}`);
+    if (field(BOUNDARY, PHYS_PREV) !== prev) fail(`the boundary's physical prev is #${field(BOUNDARY, PHYS_PREV)}, the last block is #${prev}`);
     let listed = 0;
-    for (let c = 0; c < this.heads.length; c++) {
+    for (let c = 0; c < this.classes; c++) {
       const head = this.heads[c]!;
-      if ((head !== NIL) !== ((this.slMap[c >>> SL_LOG2]! & (1 << (c & 31))) !== 0)) fail(`class ${c}: bitmap bit disagrees with its list`);
-      for (let b = head, prev = NIL; b !== NIL; prev = b, b = field(b, FREE_NEXT)) {
+      if ((head !== END) !== ((this.slMap[c >>> SL_LOG2]! & (1 << (c & 31))) !== 0)) fail(`class ${c}: bitmap bit disagrees with its list`);
+      for (let b = head, before = END; b !== END; before = b, b = field(b, FREE_NEXT)) {
         if (++listed > free) fail(`the free lists hold more blocks than the ${free} free ones (a cycle?)`);
-        if (field(b, FREE_PREV) !== prev) fail(`class ${c}: block #${b} has list prev #${field(b, FREE_PREV)}, expected #${prev}`);
-        if (field(b, STATE) !== FREE || field(b, CLASS) !== c) fail(`class ${c}: holds block #${b}, which is not a free block of the class`);
+        if (b !== head && field(b, FREE_PREV) !== before) fail(`class ${c}: block #${b} has list prev #${field(b, FREE_PREV)}, expected #${before}`);
+        if (!isFree(b) || field(b, CLASS) !== c) fail(`class ${c}: holds block #${b}, which is not a free block of the class`);
       }
     }
     if (listed !== free) fail(`${listed} blocks in the free lists, ${free} free blocks in the chain`);
     for (let fl = 0; fl < this.flCount; fl++) {
       if (((this.flMap & (1 << fl)) !== 0) !== (this.slMap[fl] !== 0)) fail(`first level ${fl}: bitmap bit disagrees with its classes`);
     }
-    let occupied = 0;
-    this.table.forEach((key, b, s) => {
-      occupied++;
-      if (field(b, STATE) !== LIVE || field(b, ADDR) !== key) fail(`address table slot ${s}: ${key * this.align} -> #${b}, not that live block`);
-    });
-    if (occupied !== live) fail(`the address table holds ${occupied} blocks, ${live} are live`);
-    if (this.spareCount + live + free !== ids) fail(`${ids - this.spareCount - live - free} block ids leaked`);
+    let entries = 0;
+    for (const page of this.pages) {
+      if (page !== this.absent) for (const b of page) if (b !== BOUNDARY) entries++;
+    }
+    if (entries !== live) fail(`the directory holds ${entries} blocks, ${live} are live`);
+    if (live + free !== this.idsInUse()) fail(`${this.idsInUse() - live - free} block ids leaked`);
   }
 
-  /** The first non-empty class at or above `c`, or NIL. */
-  private firstNonEmpty(c: number): number {
+  /** The granule at byte address `addr`, or NIL for an address that is not a granule of [0, total). */
+  private granuleOf(addr: number): number {
+    const g = addr * this.perByte;
+    // Rejects NaN, out of range and (through the int32 round trip, exact below 2^31) fractional granules.
+    return g >= 0 && g < this.granules && (g | 0) === g ? g : NIL;
+  }
+
+  /** A non-empty class whose head holds `need` granules, or NIL. */
+  private firstFit(need: number): number {
+    const c = searchClassOf(need);
     let fl = c >>> SL_LOG2;
-    if (fl >= this.flCount) return NIL;
-    let bits = this.slMap[fl]! & (-1 << (c & 31));
-    if (bits === 0) {
-      // fl + 1 <= 31 because flCount <= 27; the shift never wraps.
-      const above = this.flMap & (-1 << (fl + 1));
-      if (above === 0) return NIL;
-      fl = ctz(above);
-      bits = this.slMap[fl]!;
+    if (fl < this.flCount) {
+      let bits = this.slMap[fl]! & (-1 << (c & 31));
+      if (bits === 0) {
+        // fl + 1 <= 27: the shift never wraps.
+        const above = this.flMap & (-2 << fl);
+        if (above !== 0) {
+          fl = ctz(above);
+          bits = this.slMap[fl]!;
+        }
+      }
+      if (bits !== 0) return (fl << SL_LOG2) + ctz(bits); // every block there fits
     }
-    return (fl << SL_LOG2) + ctz(bits);
+    // Only the request's own class is left, whose head may be large enough.
+    const own = classOf(need);
+    if (own >= this.classes) return NIL;
+    const head = this.heads[own]!;
+    return head !== END && this.rec[(head << STRIDE_LOG2) | SIZE]! >= need ? own : NIL;
   }
 
   // ---- free lists
 
-  /** Files a block as free at the head of its class list (LIFO: the block freed last is reused first). */
-  private pushFree(b: number): void {
+  /** Files free block b at the head of class c (LIFO: the block freed last is reused first). */
+  private push(b: number, c: number): void {
     const rec = this.rec;
-    const o = b << STRIDE_LOG2;
-    const size = rec[o + SIZE]!;
-    const c = classOf(size);
     const head = this.heads[c]!;
-    rec[o + STATE] = FREE;
-    rec[o + CLASS] = c;
-    rec[o + FREE_PREV] = NIL;
-    rec[o + FREE_NEXT] = head;
-    if (head !== NIL) {
-      rec[(head << STRIDE_LOG2) + FREE_PREV] = b;
-    } else {
+    rec[(b << STRIDE_LOG2) | FREE_NEXT] = head;
+    rec[(b << STRIDE_LOG2) | CLASS] = c;
+    rec[(head << STRIDE_LOG2) | FREE_PREV] = b; // the old head is no longer one; END takes the write if none
+    this.heads[c] = b;
+    this.freeBits[b >>> 5] = this.freeBits[b >>> 5]! | (1 << (b & 31));
+    if (head === END) {
       const fl = c >>> SL_LOG2;
       this.slMap[fl] = this.slMap[fl]! | (1 << (c & 31));
       this.flMap |= 1 << fl;
     }
-    this.heads[c] = b;
-    this.freeBlocks++;
   }
 
-  /** Takes a free block off its class list; the caller gives it its next state. */
-  private unlinkFree(b: number): void {
-    const rec = this.rec;
-    const o = b << STRIDE_LOG2;
-    const c = rec[o + CLASS]!;
-    const prev = rec[o + FREE_PREV]!;
-    const next = rec[o + FREE_NEXT]!;
-    if (next !== NIL) rec[(next << STRIDE_LOG2) + FREE_PREV] = prev;
-    if (prev !== NIL) {
-      rec[(prev << STRIDE_LOG2) + FREE_NEXT] = next;
-    } else {
-      this.heads[c] = next;
-      if (next === NIL) {
-        const fl = c >>> SL_LOG2;
-        const bits = this.slMap[fl]! & ~(1 << (c & 31));
-        this.slMap[fl] = bits;
-        if (bits === 0) this.flMap &= ~(1 << fl);
-      }
+  /** Takes b, the head of class c, off its list; the caller gives it its next state. */
+  private popHead(b: number, c: number): void {
+    const next = this.rec[(b << STRIDE_LOG2) | FREE_NEXT]!;
+    this.heads[c] = next;
+    if (next === END) {
+      const fl = c >>> SL_LOG2;
+      const bits = this.slMap[fl]! & ~(1 << (c & 31));
+      this.slMap[fl] = bits;
+      if (bits === 0) this.flMap &= ~(1 << fl);
     }
-    this.freeBlocks--;
   }
 
-  /** Makes free block b live as it is. */
-  private takeWhole(b: number): number {
-    this.unlinkFree(b);
-    this.rec[(b << STRIDE_LOG2) + STATE] = LIVE;
-    return b;
-  }
-
-  /**
-   * Cuts `need` granules off the front of free block b as a new live block, and returns its id. b keeps the rest,
-   * and its place in its list unless the rest belongs to a smaller class: carving a small block from a large
-   * one, the common case, then touches no list or bitmap.
-   */
-  private carveFront(b: number, need: number): number {
-    const a = this.takeId();
+  /** Takes free block b off its list, wherever it is. */
+  private unlink(b: number): void {
     const rec = this.rec;
-    const o = b << STRIDE_LOG2;
-    const oa = a << STRIDE_LOG2;
-    const prev = rec[o + PHYS_PREV]!;
-    rec[oa + ADDR] = rec[o + ADDR]!;
-    rec[oa + SIZE] = need;
-    rec[oa + PHYS_PREV] = prev;
-    rec[oa + PHYS_NEXT] = b;
-    rec[oa + STATE] = LIVE;
-    if (prev !== NIL) rec[(prev << STRIDE_LOG2) + PHYS_NEXT] = a;
-    else this.first = a;
-    const rest = rec[o + SIZE]! - need;
-    rec[o + PHYS_PREV] = a;
-    rec[o + ADDR] = rec[o + ADDR]! + need;
-    rec[o + SIZE] = rest;
-    if (classOf(rest) !== rec[o + CLASS]) {
-      this.unlinkFree(b);
-      this.pushFree(b);
+    const c = rec[(b << STRIDE_LOG2) | CLASS]!;
+    if (this.heads[c] === b) {
+      this.popHead(b, c);
+      return;
     }
-    return a;
+    const prev = rec[(b << STRIDE_LOG2) | FREE_PREV]!;
+    const next = rec[(b << STRIDE_LOG2) | FREE_NEXT]!;
+    rec[(prev << STRIDE_LOG2) | FREE_NEXT] = next;
+    rec[(next << STRIDE_LOG2) | FREE_PREV] = prev;
   }
 
-  /** Merges b's physical successor, already off every list and out of the table, into b; recycles its id. */
-  private absorbNext(b: number): void {
-    const rec = this.rec;
-    const o = b << STRIDE_LOG2;
-    const gone = rec[o + PHYS_NEXT]!;
-    const og = gone << STRIDE_LOG2;
-    const after = rec[og + PHYS_NEXT]!;
-    rec[o + SIZE] = rec[o + SIZE]! + rec[og + SIZE]!;
-    rec[o + PHYS_NEXT] = after;
-    if (after !== NIL) rec[(after << STRIDE_LOG2) + PHYS_PREV] = b;
-    rec[og + STATE] = UNUSED;
-    this.spareIds[this.spareCount++] = gone;
+  /** Moves free block b, just grown to `size` granules by a merge, to its new class if it has one. */
+  private refile(b: number, size: number): void {
+    const c = classOf(size);
+    if (c === this.rec[(b << STRIDE_LOG2) | CLASS]) return;
+    this.unlink(b);
+    this.push(b, c);
   }
 
-  /** A fresh block id. May replace this.rec: callers load it afterwards. */
-  private takeId(): number {
-    if (this.spareCount === 0) this.growIds();
-    return this.spareIds[--this.spareCount]!;
+  // ---- ids
+
+  /** Returns a free block merged away to the spare ids. */
+  private recycle(b: number): void {
+    this.freeBits[b >>> 5] = this.freeBits[b >>> 5]! & ~(1 << (b & 31));
+    this.spareIds[this.spareCount++] = b;
   }
 
-  private growIds(): void {
-    const old = this.rec.length / STRIDE;
-    const rec = new Int32Array(old * 2 * STRIDE);
+  /** Doubles the id arrays, all new ids spare, and returns the new record array. */
+  private growIds(): Int32Array {
+    const old = this.spareIds.length;
+    const rec = new Int32Array((old * 2) << STRIDE_LOG2);
     rec.set(this.rec);
     this.rec = rec;
+    const freeBits = new Int32Array((old * 2) >>> 5);
+    freeBits.set(this.freeBits);
+    this.freeBits = freeBits;
     this.spareIds = new Int32Array(old * 2);
     this.spareCount = 0;
     for (let id = old * 2 - 1; id >= old; id--) this.spareIds[this.spareCount++] = id;
+    return rec;
+  }
+
+  /** Live and free blocks: every id but the boundary, END and the spare ones. */
+  private idsInUse(): number {
+    return this.spareIds.length - FIRST_BLOCK - this.spareCount;
+  }
+
+  /** Granules in the directory page holding granule g: 2^20, less for the last page. */
+  private pageLength(g: number): number {
+    return Math.min(PAGE_MASK + 1, this.granules - ((g >>> PAGE_LOG2) << PAGE_LOG2));
   }
 }

@@ -320,6 +320,38 @@ describe('allocator', () => {
     expect(a.stats()).toMatchObject({ used: 0, liveBlocks: 0, freeBlocks: 1, largestFree: 16 * MiB });
   });
 
+  it('finds, frees and merges blocks in every page of the address directory, the short last one included', () => {
+    // At align 1 a directory page covers 2^20 bytes: 3 MiB + 7 bytes is three full pages and one of 7 bytes.
+    const total = 3 * MiB + 7;
+    const a = new Allocator(total, { align: 1 });
+    const addrs: number[] = [];
+    for (let addr = a.alloc(1000); addr !== -1; addr = a.alloc(1000)) addrs.push(addr);
+    const tail = a.alloc(a.largestFree());
+    expect(tail + a.sizeOf(tail)).toBe(total);
+    addrs.push(tail);
+    expect(a.stats()).toMatchObject({ free: 0, liveBlocks: addrs.length });
+    a.check();
+    for (const [k, i] of shuffled(addrs.length, 11).entries()) {
+      expect(a.free(addrs[i]!), `free(${addrs[i]})`).toBe(true);
+      expect(a.sizeOf(addrs[i]!)).toBe(-1);
+      if (k % 1000 === 0) a.check();
+    }
+    a.check();
+    expect(a.stats()).toMatchObject({ used: 0, liveBlocks: 0, freeBlocks: 1, largestFree: total });
+  });
+
+  it('free and sizeOf of an address in a directory page no block ever started in fail and change nothing', () => {
+    const a = new Allocator(4 * MiB, { align: 1 });
+    a.alloc(100);
+    const before = snapshot(a);
+    for (const addr of [MiB, 2 * MiB + 5, 4 * MiB - 1]) {
+      expect(a.free(addr), `free(${addr})`).toBe(false);
+      expect(a.sizeOf(addr)).toBe(-1);
+    }
+    expect(snapshot(a)).toBe(before);
+    a.check();
+  });
+
   it('reports one class record per size class, covering [align, total] without gaps, and the free bytes in them', () => {
     const a = new Allocator(1 * MiB);
     a.alloc(100);
