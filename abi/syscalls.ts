@@ -105,8 +105,8 @@ export const Rusage = s.record({
 export const SYSCALLS = [
   {
     nr: 1, name: 'spawn', family: 'process', args: [record('req', SpawnRequest)], ret: ret.int('pid', 'pid'),
-    errnos: ['ENOENT', 'EACCES', 'EAGAIN', 'EBADF', 'EPERM'], blocking: false,
-    doc: 'Creates a child process running the program at req.path with argv, env and the listed descriptors (default: all not close-on-exec).',
+    errnos: ['ENOENT', 'EACCES', 'EAGAIN', 'EBADF', 'EPERM', 'ENOMEM'], blocking: false,
+    doc: 'Creates a child process running the program at req.path with argv, env and the listed descriptors (default: all not close-on-exec); ENOMEM if what it would inherit (a pipe, a queue) exceeds its memLimit.',
   },
   {
     nr: 2, name: 'exit', family: 'process', args: [int('code', 0, 255)], ret: ret.noreturn,

@@ -32,9 +32,25 @@ export interface OpenFile {
   map?(p: Proc): Region | number;
   /** The ring pipe_ring maps for p (a pipe end). */
   ring?(): Region;
+  /** The region every holder of this file is charged for (a pipe's ring, a queue's storage), if any. */
+  charged?(): Region;
   /** The last descriptor referring to this file closed. */
   release(): void;
   describe(): string;
+}
+
+/** Bytes p would be charged, beyond what it holds now, for holding these files (each region counted once);
+ *  p null: a process not made yet, which holds nothing. */
+export function chargeFor(p: Proc | null, files: Iterable<OpenFile | undefined>): number {
+  let bytes = 0;
+  const seen = new Set<Region>();
+  for (const f of files) {
+    const r = f?.charged?.();
+    if (r === undefined || seen.has(r) || (p !== null && r.users.has(p))) continue;
+    seen.add(r);
+    bytes += r.size;
+  }
+  return bytes;
 }
 
 interface Slot {
@@ -49,10 +65,11 @@ export class FdTable {
   constructor(private readonly owner: Proc) {}
 
   /**
-   * Installs file at the lowest free descriptor (or at `at`, which must be free); returns it, -EMFILE, or -EBADF
-   * when `at` is taken.
+   * Installs file at the lowest free descriptor (or at `at`, which must be free); returns it, -EMFILE, -EBADF
+   * when `at` is taken, or -ENOMEM when holding the file would charge the owner past its RLIMIT_AS.
    */
   install(file: OpenFile, at = -1, cloexec = false): number {
+    if (chargeFor(this.owner, [file]) > this.owner.memLimit - this.owner.memBytes) return -ERRNO.ENOMEM.no;
     let fd = at;
     if (fd < 0) {
       fd = 0;

@@ -19,7 +19,7 @@ import { seededRandom, VirtualClock, WallClock, type Clock } from './clock.js';
 import { TRACE_BYTES, type ExitHow } from './events.js';
 import { ProcessTable } from './proctable.js';
 import { Executor } from './executor.js';
-import { BLOCK, type OpenFile } from './fd.js';
+import { BLOCK, chargeFor, type OpenFile } from './fd.js';
 import { Host, type Running } from './host.js';
 import { HANDLERS } from './syscalls/index.js';
 import { Proc, type ExitStatus, type Wait, type Waker } from './proc.js';
@@ -154,6 +154,8 @@ export class KernelCore extends ProcessTable implements Waker {
     const mem = spawnMemory(parent.pid === 1 ? null : parent, sched);
     if (typeof mem === 'number') return -mem;
     if (this.procs.size > this.params.maxProcs) return -ERRNO.EAGAIN.no;
+    // What it inherits (a pipe's ring, a queue's storage) is charged to it from the start: it must fit its limit.
+    if (chargeFor(null, files) > mem.memLimit) return -ERRNO.ENOMEM.no;
     const pid = this.allocPid();
     if (pid < 0) return pid;
     const child: Proc = new Proc(pid, parent.pid, file, [...argv], new Channel(() => this.onRequest(child)));

@@ -223,6 +223,10 @@ export class MqFile implements OpenFile {
     return { flags: this.flags & O_NONBLOCK, maxmsg: this.mq.maxmsg, msgsize: this.mq.msgsize, curmsgs: this.mq.size };
   }
 
+  charged(): Region {
+    return this.mq.region;
+  }
+
   hold(p: Proc): void {
     this.mq.holders.hold(p);
   }

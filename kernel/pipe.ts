@@ -204,6 +204,10 @@ export class PipeEnd implements OpenFile {
     return this.pipe.region;
   }
 
+  charged(): Region {
+    return this.pipe.region;
+  }
+
   release(): void {
     this.pipe.closeEnd(this.reading);
   }

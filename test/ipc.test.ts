@@ -224,6 +224,17 @@ describe('pipes', () => {
     exitAll(p);
   });
 
+  it('RLIMIT_AS covers what a child inherits: a pipe it cannot hold fails the spawn with ENOMEM (found by the fuzzer)', () => {
+    const p = h.attach();
+    pipe(p);
+    const hello = new URL('../examples/hello.js', import.meta.url).pathname;
+    expect(err(p.call('spawn', { path: hello, memLimit: 1000 }))).toBe('ENOMEM');
+    const ok2 = ok(p.call('spawn', { path: hello, memLimit: 1000, fds: [0, 1, 2] }));
+    h.kernel.kill(ok2.ret0, 'SIGKILL');
+    expect(h.kernel.bugs).toBe(0);
+    exitAll(p);
+  });
+
   it('pipe_ring hands over the ring; other descriptors answer ENODEV', () => {
     const p = h.attach();
     const { rfd } = pipe(p);
