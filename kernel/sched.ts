@@ -14,6 +14,12 @@
 import { SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR } from '../abi/syscalls.js';
 import { VruntimeHeap } from './runqueue.js';
 
+// Module-local copies of the policy numbers for the hot paths: V8 reads an imported binding through a cell, with
+// a check, at every use; a local const is folded into the code.
+const OTHER: number = SCHED_OTHER;
+const FIFO: number = SCHED_FIFO;
+const RR: number = SCHED_RR;
+const IDLE: number = SCHED_IDLE;
 
 export type Policy = typeof SCHED_OTHER | typeof SCHED_FIFO | typeof SCHED_RR | typeof SCHED_IDLE;
 
@@ -33,37 +39,118 @@ export function weightOf(nice: number): number {
 }
 
 type QueueName = 'rt' | 'fair' | 'idle' | null;
+/** A queue's code in an entity record; the index into QUEUE_NAMES. */
+const Q_NONE = 0;
+const Q_RT = 1;
+const Q_FAIR = 2;
+const Q_IDLE = 3;
+const QUEUE_NAMES: readonly QueueName[] = [null, 'rt', 'fair', 'idle'];
 
-/** Per-process scheduling state. Times in nanoseconds. */
-export interface SchedEntity {
-  policy: Policy;
+// The entity table: every entity's scheduling state is a record of RECORD doubles in one Float64Array, at
+// id * RECORD (its entity id, a dense index). V8 keeps each double-valued object field in a heap box of its own,
+// so an entity object cost a pointer chase per field, and at 100,000 runnable tasks each chase was a cache miss;
+// a record is 128 contiguous bytes, and the fields a charge, an enqueue and a pick use come first. With ids, the
+// runqueue and the CPU slots name tasks by number, and a pick updates the picked task's record without reading
+// the task object at all. The scheduler's hot paths index the record directly; `SchedEntity` gives everyone else
+// named fields over it. The table is shared by every Scheduler in the thread (an id is unique among live
+// entities); an id is reused once its entity has been garbage-collected, which cannot happen while a runqueue or
+// a CPU slot holds its task.
+const RECORD = 16;
+const VRUNTIME = 0;
+const SINCE = 1;
+const RUNTIME = 2;
+const WAIT = 3;
+const SLICE_START = 4;
+const WEIGHT = 5;
+const POLICY = 6;
+const QUEUE = 7;
+const CPU = 8;
+const TIE = 9;
+const RT_PRIORITY = 10;
+const NICE = 11;
+const SWITCHES_VOLUNTARY = 12;
+const SWITCHES_INVOLUNTARY = 13;
+
+let table = new Float64Array(RECORD * 256);
+let idsUsed = 0;
+const freeIds: number[] = [];
+const reclaim = new FinalizationRegistry<number>((id) => {
+  freeIds.push(id);
+});
+
+/** Per-process scheduling state: named fields over the entity's record in the entity table. Times in ns. */
+export class SchedEntity {
+  /** The record's index in the entity table. */
+  readonly id: number;
+
+  constructor() {
+    let id = freeIds.pop();
+    if (id === undefined) {
+      id = idsUsed++;
+      if (id * RECORD === table.length) {
+        const next = new Float64Array(table.length * 2);
+        next.set(table);
+        table = next;
+      }
+    }
+    this.id = id;
+    const r = id * RECORD;
+    table.fill(0, r, r + RECORD);
+    table[r + POLICY] = SCHED_OTHER;
+    table[r + WEIGHT] = NICE_0_WEIGHT;
+    table[r + QUEUE] = Q_NONE;
+    table[r + CPU] = -1;
+    reclaim.register(this, id);
+  }
+
+  get policy(): Policy { return table[this.id * RECORD + POLICY]! as Policy; }
+  set policy(v: Policy) { table[this.id * RECORD + POLICY] = v; }
   /** Real-time priority 1..99 (0 for the other classes). */
-  rtPriority: number;
-  nice: number;
-  weight: number;
-  vruntime: number;
-  runtimeNs: number;
-  waitNs: number;
+  get rtPriority(): number { return table[this.id * RECORD + RT_PRIORITY]!; }
+  set rtPriority(v: number) { table[this.id * RECORD + RT_PRIORITY] = v; }
+  get nice(): number { return table[this.id * RECORD + NICE]!; }
+  set nice(v: number) { table[this.id * RECORD + NICE] = v; }
+  get weight(): number { return table[this.id * RECORD + WEIGHT]!; }
+  set weight(v: number) { table[this.id * RECORD + WEIGHT] = v; }
+  /** Settable only while not in the fair or idle heap, which orders by a copy taken when it was queued. */
+  get vruntime(): number { return table[this.id * RECORD + VRUNTIME]!; }
+  set vruntime(v: number) { this.setKey(VRUNTIME, v); }
+  get runtimeNs(): number { return table[this.id * RECORD + RUNTIME]!; }
+  set runtimeNs(v: number) { table[this.id * RECORD + RUNTIME] = v; }
+  get waitNs(): number { return table[this.id * RECORD + WAIT]!; }
+  set waitNs(v: number) { table[this.id * RECORD + WAIT] = v; }
   /** When the process last got a CPU, was last charged, or became runnable (for wait time). */
-  since: number;
+  get since(): number { return table[this.id * RECORD + SINCE]!; }
+  set since(v: number) { table[this.id * RECORD + SINCE] = v; }
   /** When the current slice began (dispatch). */
-  sliceStart: number;
-  switchesVoluntary: number;
-  switchesInvoluntary: number;
-  cpu: number;
-  queue: QueueName;
-  /** In the fair or idle heap, and the slot its entry names there (see VruntimeHeap). */
-  inHeap: boolean;
-  heapSlot: number;
-  /** Tie-break among equal vruntimes: enqueue order, or a seeded random key in deterministic mode. */
-  tie: number;
+  get sliceStart(): number { return table[this.id * RECORD + SLICE_START]!; }
+  set sliceStart(v: number) { table[this.id * RECORD + SLICE_START] = v; }
+  get switchesVoluntary(): number { return table[this.id * RECORD + SWITCHES_VOLUNTARY]!; }
+  set switchesVoluntary(v: number) { table[this.id * RECORD + SWITCHES_VOLUNTARY] = v; }
+  get switchesInvoluntary(): number { return table[this.id * RECORD + SWITCHES_INVOLUNTARY]!; }
+  set switchesInvoluntary(v: number) { table[this.id * RECORD + SWITCHES_INVOLUNTARY] = v; }
+  /** Tie-break among equal vruntimes: enqueue order, or a seeded random key in deterministic mode. Settable only
+   *  while not in a heap, as vruntime. */
+  get tie(): number { return table[this.id * RECORD + TIE]!; }
+  set tie(v: number) { this.setKey(TIE, v); }
+  // Where the process is belongs to the scheduler: readable here, set only by it.
+  /** The virtual CPU it holds, or -1. */
+  get cpu(): number { return table[this.id * RECORD + CPU]!; }
+  get queue(): QueueName { return QUEUE_NAMES[table[this.id * RECORD + QUEUE]!] ?? null; }
+  /** In the fair or idle heap. */
+  get inHeap(): boolean {
+    const q = table[this.id * RECORD + QUEUE]!;
+    return q === Q_FAIR || q === Q_IDLE;
+  }
+
+  private setKey(field: typeof VRUNTIME | typeof TIE, v: number): void {
+    if (this.inHeap) throw new Error(`sched: the ${field === TIE ? 'tie' : 'vruntime'} of queued entity ${this.id} cannot change`);
+    table[this.id * RECORD + field] = v;
+  }
 }
 
 export function newEntity(): SchedEntity {
-  return {
-    policy: SCHED_OTHER, rtPriority: 0, nice: 0, weight: NICE_0_WEIGHT, vruntime: 0, runtimeNs: 0, waitNs: 0,
-    since: 0, sliceStart: 0, switchesVoluntary: 0, switchesInvoluntary: 0, cpu: -1, queue: null, inHeap: false, heapSlot: -1, tie: 0,
-  };
+  return new SchedEntity();
 }
 
 export interface Task {
@@ -112,14 +199,25 @@ export function before(a: Task, b: Task): boolean {
 
 const RT_LEVELS = 100;
 
+/** Whether entity `id`'s record says it was queued with this vruntime and tie (the heaps' check, see runqueue.ts). */
+function queuedWith(id: number, key: number, tie: number): boolean {
+  const r = id * RECORD;
+  return table[r + VRUNTIME] === key && table[r + TIE] === tie;
+}
+
 export class Scheduler<T extends Task> {
-  private readonly fair = new VruntimeHeap<T>();
-  private readonly idle = new VruntimeHeap<T>();
+  private readonly fair = new VruntimeHeap<T>(queuedWith);
+  private readonly idle = new VruntimeHeap<T>(queuedWith);
   /** One FIFO per real-time priority; `rtBits` marks the non-empty ones so the highest is found in O(1) words. */
   private readonly rt: T[][] = Array.from({ length: RT_LEVELS }, () => []);
   private readonly rtBits = new Uint32Array(Math.ceil(RT_LEVELS / 32));
   private rtCount = 0;
   private readonly cpus: (T | null)[];
+  /** The entity id of the task on each CPU, or -1 (see `idOf`). */
+  private readonly cpuIds: Int32Array;
+  /** The task the last `vacate` took off a CPU, and its entity id (see `idOf`). */
+  private vacated: T | null = null;
+  private vacatedId = -1;
   private runningCount = 0;
   private readonly latencyNs: number;
   private readonly granularityNs: number;
@@ -138,6 +236,7 @@ export class Scheduler<T extends Task> {
     private readonly explain: () => boolean = () => true,
   ) {
     this.cpus = new Array<T | null>(params.cpus).fill(null);
+    this.cpuIds = new Int32Array(params.cpus).fill(-1);
     this.latencyNs = params.targetLatencyMs * 1e6;
     this.granularityNs = params.minGranularityMs * 1e6;
     this.rrSliceNs = params.rrSliceMs * 1e6;
@@ -169,48 +268,54 @@ export class Scheduler<T extends Task> {
     const se = t.sched;
     // Entering the fair class from real-time (which accrues no vruntime) or from idle (charged at weight 3, in
     // its own heap): its old vruntime means nothing on the fair scale, so it starts at min_vruntime, as on Linux.
-    if (policy === SCHED_OTHER && se.policy !== SCHED_OTHER) se.vruntime = this.minVruntime;
-    if (policy === SCHED_IDLE && se.policy !== SCHED_IDLE) se.vruntime = this.idle.peek()?.sched.vruntime ?? 0;
+    if (policy === OTHER && se.policy !== OTHER) se.vruntime = this.minVruntime;
+    if (policy === IDLE && se.policy !== IDLE) se.vruntime = this.idle.size > 0 ? this.idle.minKey() : 0;
     se.policy = policy;
-    se.rtPriority = policy === SCHED_FIFO || policy === SCHED_RR ? rtPriority : 0;
+    se.rtPriority = policy === FIFO || policy === RR ? rtPriority : 0;
     se.nice = nice;
     // SCHED_IDLE tasks compete among themselves at Linux's idle weight; they never compete with fair tasks.
-    se.weight = policy === SCHED_IDLE ? 3 : weightOf(nice);
+    se.weight = policy === IDLE ? 3 : weightOf(nice);
   }
 
   /** t became runnable. The caller has already set its state to 'ready'. */
   enqueue(t: T, now: number, reason: EnqueueReason): void {
-    const se = t.sched;
-    se.since = now;
-    se.tie = this.tieBreak === null ? ++this.seq : this.tieBreak();
-    if (se.policy === SCHED_FIFO || se.policy === SCHED_RR) {
-      const q = this.rt[se.rtPriority]!;
+    const id = this.idOf(t);
+    this.vacated = null;
+    const r = id * RECORD;
+    const f = table;
+    f[r + SINCE] = now;
+    const tie = this.tieBreak === null ? ++this.seq : this.tieBreak();
+    f[r + TIE] = tie;
+    const policy = f[r + POLICY]!;
+    if (policy === FIFO || policy === RR) {
+      const prio = f[r + RT_PRIORITY]!;
+      const q = this.rt[prio]!;
       // Preempted by a higher priority: back to the head of its level (sched(7)); otherwise the tail.
       if (reason === 'preempt') q.unshift(t);
       else q.push(t);
-      this.rtBits[se.rtPriority >> 5]! |= 1 << (se.rtPriority & 31);
+      this.rtBits[prio >> 5]! |= 1 << (prio & 31);
       this.rtCount++;
-      se.queue = 'rt';
+      f[r + QUEUE] = Q_RT;
       return;
     }
-    if (reason === 'new') se.vruntime = Math.max(se.vruntime, this.minVruntime);
-    else if (reason === 'wake') se.vruntime = Math.max(se.vruntime, this.minVruntime - this.latencyNs / 2);
-    if (se.policy === SCHED_IDLE) {
-      this.idle.push(t);
-      se.queue = 'idle';
-    } else {
-      this.fair.push(t);
-      se.queue = 'fair';
-    }
+    let v = f[r + VRUNTIME]!;
+    if (reason === 'new') v = Math.max(v, this.minVruntime);
+    else if (reason === 'wake') v = Math.max(v, this.minVruntime - this.latencyNs / 2);
+    f[r + VRUNTIME] = v;
+    const idle = policy === IDLE;
+    (idle ? this.idle : this.fair).push(t, id, v, tie);
+    f[r + QUEUE] = idle ? Q_IDLE : Q_FAIR;
   }
 
   /** t, on a CPU, entered the kernel: charge the time it ran since it was dispatched or last charged. */
   charge(t: T, now: number): void {
-    const se = t.sched;
-    const ran = Math.max(0, now - se.since);
-    se.runtimeNs += ran;
-    if (se.policy !== SCHED_FIFO && se.policy !== SCHED_RR) se.vruntime += (ran * NICE_0_WEIGHT) / se.weight;
-    se.since = now;
+    const r = this.idOf(t) * RECORD;
+    const f = table;
+    const ran = Math.max(0, now - f[r + SINCE]!);
+    f[r + RUNTIME] = f[r + RUNTIME]! + ran;
+    const policy = f[r + POLICY]!;
+    if (policy !== FIFO && policy !== RR) f[r + VRUNTIME] = f[r + VRUNTIME]! + (ran * NICE_0_WEIGHT) / f[r + WEIGHT]!;
+    f[r + SINCE] = now;
     this.updateMin();
   }
 
@@ -219,19 +324,18 @@ export class Scheduler<T extends Task> {
     const se = t.sched;
     const ran = now - se.sliceStart;
     const topRt = this.highestRt();
-    if (se.policy === SCHED_FIFO || se.policy === SCHED_RR) {
+    if (se.policy === FIFO || se.policy === RR) {
       if (topRt > se.rtPriority) return 'priority';
-      return se.policy === SCHED_RR && topRt === se.rtPriority && ran >= this.rrSliceNs ? 'slice' : null;
+      return se.policy === RR && topRt === se.rtPriority && ran >= this.rrSliceNs ? 'slice' : null;
     }
     if (topRt > 0) return 'priority';
-    if (se.policy === SCHED_IDLE) {
+    if (se.policy === IDLE) {
       if (this.fair.size > 0) return 'priority';
       return this.idle.size > 0 && ran >= this.granularityNs && before(this.idle.peek()!, t) ? 'slice' : null;
     }
-    const top = this.fair.peek();
-    if (top === undefined) return null;
+    if (this.fair.size === 0) return null;
     const slice = Math.max(this.latencyNs / (this.fair.size + this.running), this.granularityNs);
-    return ran >= slice && top.sched.vruntime < se.vruntime ? 'slice' : null;
+    return ran >= slice && this.fair.minKey() < se.vruntime ? 'slice' : null;
   }
 
   /** The task that would be picked next, if any (for explaining a preemption). */
@@ -243,42 +347,57 @@ export class Scheduler<T extends Task> {
 
   /** t leaves its CPU (it blocked, was preempted, or ended). */
   vacate(t: T): void {
-    const cpu = t.sched.cpu;
-    if (cpu >= 0 && this.cpus[cpu] === t) {
-      this.cpus[cpu] = null;
-      this.runningCount--;
+    const cpu = this.cpuOf(t);
+    if (cpu < 0) {
+      table[t.sched.id * RECORD + CPU] = -1;
+      return;
     }
-    t.sched.cpu = -1;
+    const id = this.cpuIds[cpu]!;
+    this.cpus[cpu] = null;
+    this.cpuIds[cpu] = -1;
+    this.runningCount--;
+    table[id * RECORD + CPU] = -1;
+    this.vacated = t;
+    this.vacatedId = id;
   }
 
   /** t is no longer runnable (it ended while queued). */
   remove(t: T): void {
-    const se = t.sched;
-    if (se.queue === 'fair') this.fair.remove(t);
-    else if (se.queue === 'idle') this.idle.remove(t);
-    else if (se.queue === 'rt') {
-      const q = this.rt[se.rtPriority]!;
+    const id = this.idOf(t);
+    if (t === this.vacated) this.vacated = null;
+    const r = id * RECORD;
+    const queue = table[r + QUEUE]!;
+    if (queue === Q_FAIR) this.fair.remove(id);
+    else if (queue === Q_IDLE) this.idle.remove(id);
+    else if (queue === Q_RT) {
+      const prio = table[r + RT_PRIORITY]!;
+      const q = this.rt[prio]!;
       const i = q.indexOf(t); // real-time queues are short: a priority level holds few tasks
       if (i >= 0) {
         q.splice(i, 1);
         this.rtCount--;
-        if (q.length === 0) this.rtBits[se.rtPriority >> 5]! &= ~(1 << (se.rtPriority & 31));
+        if (q.length === 0) this.rtBits[prio >> 5]! &= ~(1 << (prio & 31));
       }
     }
-    se.queue = null;
+    table[r + QUEUE] = Q_NONE;
   }
 
   /** Fills free CPUs with the best runnable tasks. */
   schedule(now: number): void {
-    for (let cpu = 0; cpu < this.cpus.length && this.queued > 0; cpu++) {
-      if (this.cpus[cpu] !== null) continue;
+    const { cpus } = this;
+    for (let cpu = 0; cpu < cpus.length; cpu++) {
+      if (cpus[cpu] !== null) continue;
+      if (this.queued === 0) break;
       const pick = this.pickFor(cpu);
-      const t = pick.task;
-      t.sched.waitNs += Math.max(0, now - t.sched.since);
-      t.sched.since = now;
-      t.sched.sliceStart = now;
-      t.sched.cpu = cpu;
-      this.cpus[cpu] = t;
+      const id = this.pickedId;
+      const r = id * RECORD;
+      const f = table; // read after every dispatch: a dispatch may create entities, which can grow the table
+      f[r + WAIT] = f[r + WAIT]! + Math.max(0, now - f[r + SINCE]!);
+      f[r + SINCE] = now;
+      f[r + SLICE_START] = now;
+      f[r + CPU] = cpu;
+      cpus[cpu] = pick.task;
+      this.cpuIds[cpu] = id;
       this.runningCount++;
       this.dispatch(pick);
     }
@@ -289,7 +408,10 @@ export class Scheduler<T extends Task> {
     task: null as unknown as T, cpu: 0, cls: 'fair' as Pick<T>['cls'], vruntime: 0, minVruntime: 0,
     runnerUp: null as number | null, runnable: 0,
   };
+  /** The entity id of the task the last pickFor took. */
+  private pickedId = -1;
 
+  /** Takes the best runnable task off its queue, for cpu. Reads no task object, only the picked one's record. */
   private pickFor(cpu: number): Pick<T> {
     const pick = this.pick;
     pick.cpu = cpu;
@@ -301,20 +423,40 @@ export class Scheduler<T extends Task> {
       const q = this.rt[prio]!;
       const t = q[0]!;
       this.remove(t);
+      this.pickedId = t.sched.id;
       pick.task = t;
       pick.cls = 'rt';
       pick.vruntime = t.sched.vruntime;
       pick.runnerUp = explain && q[0] !== undefined ? prio : null;
       return pick;
     }
-    const heap = this.fair.size > 0 ? this.fair : this.idle;
-    pick.runnerUp = explain ? heap.second()?.sched.vruntime ?? null : null;
-    const t = heap.pop()!;
-    t.sched.queue = null;
-    pick.task = t;
-    pick.cls = heap === this.fair ? 'fair' : 'idle';
-    pick.vruntime = t.sched.vruntime;
+    const fair = this.fair.size > 0;
+    const heap = fair ? this.fair : this.idle;
+    pick.runnerUp = explain ? heap.secondKey() : null;
+    pick.task = heap.pop()!;
+    this.pickedId = heap.poppedId;
+    table[heap.poppedId * RECORD + QUEUE] = Q_NONE;
+    pick.cls = fair ? 'fair' : 'idle';
+    pick.vruntime = heap.poppedKey;
     return pick;
+  }
+
+  /**
+   * t's entity id. The kernel charges, vacates and requeues a task it holds on a CPU, or has just taken off one:
+   * those ids are in `cpuIds` and `vacatedId`, found by comparing task references the scheduler already holds.
+   * Only other tasks cost a read of t.sched, which at 100,000 tasks is two cache misses (the task, its entity).
+   */
+  private idOf(t: T): number {
+    if (t === this.vacated) return this.vacatedId;
+    const cpu = this.cpuOf(t);
+    return cpu >= 0 ? this.cpuIds[cpu]! : t.sched.id;
+  }
+
+  /** The CPU t holds, or -1. */
+  private cpuOf(t: T): number {
+    const { cpus } = this;
+    for (let cpu = 0; cpu < cpus.length; cpu++) if (cpus[cpu] === t) return cpu;
+    return -1;
   }
 
   /** The highest non-empty real-time priority, or 0. */
@@ -328,12 +470,15 @@ export class Scheduler<T extends Task> {
   }
 
   private updateMin(): void {
-    let min = Infinity;
-    for (const c of this.cpus) {
-      if (c !== null && c.sched.queue === null && c.sched.policy === SCHED_OTHER && c.sched.vruntime < min) min = c.sched.vruntime;
+    // From the heap's least key and the running tasks' records: no task object is read.
+    let min = this.fair.minKey();
+    const f = table;
+    for (let cpu = 0; cpu < this.cpuIds.length; cpu++) {
+      const id = this.cpuIds[cpu]!;
+      if (id < 0) continue;
+      const r = id * RECORD;
+      if (f[r + QUEUE] === Q_NONE && f[r + POLICY] === OTHER && f[r + VRUNTIME]! < min) min = f[r + VRUNTIME]!;
     }
-    const top = this.fair.peek();
-    if (top !== undefined && top.sched.vruntime < min) min = top.sched.vruntime;
     if (min !== Infinity && min > this.minVruntime) this.minVruntime = min;
   }
 }

@@ -49,7 +49,8 @@ describe('checkInvariants', () => {
     const parent = started(hh);
     const child = started(hh, parent);
     parent.proc.children.delete(child.proc);
-    child.proc.sched.cpu = -1;
+    // Only the scheduler sets an entity's CPU (a getter over its record): forge it with an own property.
+    Object.defineProperty(child.proc.sched, 'cpu', { value: -1 });
     const problems = checkInvariants(hh.kernel);
     expect(problems).toContainEqual(expect.stringMatching(`pid ${child.pid} is listed as a child by 0 processes`));
     expect(problems).toContainEqual(expect.stringMatching(`pid ${child.pid} is running but holds no CPU`));

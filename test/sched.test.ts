@@ -212,8 +212,9 @@ describe('shouldPreempt', () => {
   it('does not preempt a fair task whose waiting rival has more vruntime', () => {
     const r = new Rig();
     const a = r.spawn();
-    const b = r.spawn();
-    b.sched.vruntime = 1000 * MS; // b ran a lot already
+    const b = r.task();
+    b.sched.vruntime = 1000 * MS; // b ran a lot already (set before it is queued: a queued task's key is fixed)
+    r.sched.enqueue(b, r.now, 'new');
     r.schedule();
     expect(r.picks[0]!.task).toBe(a);
     r.run(a, 50 * MS);
@@ -254,8 +255,9 @@ describe('shouldPreempt', () => {
     r.schedule();
     r.run(idle, 1);
     expect(r.sched.shouldPreempt(idle, r.now), 'nothing waits').toBeNull();
-    const fair = r.spawn(SCHED_OTHER, 19); // even the lightest fair task
+    const fair = r.task(SCHED_OTHER, 19); // even the lightest fair task, however far behind
     fair.sched.vruntime = 1e6 * MS;
+    r.sched.enqueue(fair, r.now, 'new');
     expect(r.sched.shouldPreempt(idle, r.now)).toBe('priority');
     r.sched.remove(fair);
     r.spawn(SCHED_RR, 0, 1);
@@ -281,6 +283,55 @@ describe('shouldPreempt', () => {
     expect(r.sched.shouldPreempt(mid, r.now)).toBeNull();
     r.spawn(SCHED_FIFO, 0, 51);
     expect(r.sched.shouldPreempt(mid, r.now)).toBe('priority');
+  });
+});
+
+describe('entity records', () => {
+  it('gives each entity its own fields, starting at nice 0 on no queue and no CPU', () => {
+    const a = newEntity();
+    const b = newEntity();
+    expect(a.id).not.toBe(b.id);
+    a.vruntime = 5 * MS;
+    a.nice = 3;
+    a.switchesVoluntary++;
+    expect([b.vruntime, b.nice, b.switchesVoluntary]).toEqual([0, 0, 0]);
+    expect([a.vruntime, a.nice, a.switchesVoluntary]).toEqual([5 * MS, 3, 1]);
+    expect([b.policy, b.weight, b.queue, b.cpu, b.inHeap]).toEqual([SCHED_OTHER, 1024, null, -1, false]);
+  });
+
+  it('refuses a new vruntime while the task is queued by it (the runqueue keys on a copy)', () => {
+    const r = new Rig();
+    const t = r.spawn();
+    expect(() => {
+      t.sched.vruntime = 0;
+    }).toThrow(/queued/);
+    r.schedule();
+    t.sched.vruntime = 0; // running: not in a heap
+    expect(t.sched.vruntime).toBe(0);
+  });
+
+  it('charges, requeues and picks the running task without reading any task object', () => {
+    // At 100,000 tasks each read of a task and its entity is a cache miss: the hot path goes by entity id.
+    let reads = 0;
+    const r = new Rig();
+    const counted = (pid: number): FakeTask => {
+      const sched = newEntity();
+      return { pid, get sched() { reads++; return sched; } };
+    };
+    const tasks = Array.from({ length: 50 }, (_, i) => counted(100 + i));
+    for (const t of tasks) r.sched.enqueue(t, 0, 'new');
+    r.schedule();
+    let running = r.picks.at(-1)!.task;
+    reads = 0;
+    for (let i = 0; i < 200; i++) {
+      r.run(running, MS + (i % 7) * 1000);
+      r.sched.vacate(running);
+      r.sched.enqueue(running, r.now, 'expired');
+      r.schedule();
+      running = r.picks.at(-1)!.task;
+    }
+    expect(reads).toBe(0);
+    expect(new Set(r.picks.map((p) => p.task.pid)).size).toBe(50); // and every task got its turns
   });
 });
 
