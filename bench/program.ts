@@ -12,9 +12,14 @@ export function programPath(name: string): string {
   return fileURLToPath(new URL(`../../bench/programs/${name}`, import.meta.url));
 }
 
-export class BatchProgram {
+/**
+ * A benchmark program spoken to in lines: the host writes lines to its stdin and reads the lines it prints, in
+ * order. Its stderr is kept for error messages; its end (or a failure) rejects whoever waits for a line.
+ */
+export class LineProgram {
   private pending = '';
   private stderr = '';
+  private readonly lines: string[] = [];
   private waiter: { resolve: (line: string) => void; reject: (e: Error) => void } | null = null;
   private ended: Error | null = null;
   private readonly stdin: Writable;
@@ -29,22 +34,23 @@ export class BatchProgram {
     void this.exit.then((r) => this.fail(new Error(`${program} ended (code ${r.code}, signal ${r.signalName}): ${this.stderr}`)));
   }
 
-  /** Runs one batch of `ops` operations; resolves with their time in ms as the program measured it. */
-  readonly batch = (ops: number): Promise<number> => {
+  /** Lines it printed that nobody has taken yet. */
+  get unread(): number {
+    return this.lines.length;
+  }
+
+  send(line: string): void {
+    this.stdin.write(`${line}\n`);
+  }
+
+  /** The next line it prints. */
+  line(): Promise<string> {
+    const l = this.lines.shift();
+    if (l !== undefined) return Promise.resolve(l);
     if (this.ended !== null) return Promise.reject(this.ended);
-    if (this.waiter !== null) return Promise.reject(new Error(`${this.program}: one batch at a time`));
-    return new Promise<number>((resolve, reject) => {
-      this.waiter = {
-        resolve: (line) => {
-          const ms = Number(line);
-          if (Number.isFinite(ms) && ms >= 0) resolve(ms);
-          else reject(new Error(`${this.program} answered '${line}', not a time in ms`));
-        },
-        reject,
-      };
-      this.stdin.write(`${ops}\n`);
-    });
-  };
+    if (this.waiter !== null) return Promise.reject(new Error(`${this.program}: one reader at a time`));
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
 
   /** Ends stdin and waits for the program to exit; it must exit 0. */
   async close(): Promise<void> {
@@ -62,7 +68,7 @@ export class BatchProgram {
         this.pending = this.pending.slice(nl + 1);
         const w = this.waiter;
         this.waiter = null;
-        if (w === null) this.fail(new Error(`${this.program} printed '${line}' with no batch running`));
+        if (w === null) this.lines.push(line);
         else w.resolve(line);
       }
     });
@@ -77,5 +83,28 @@ export class BatchProgram {
     const w = this.waiter;
     this.waiter = null;
     w?.reject(e);
+  }
+}
+
+/** The batch protocol over a LineProgram: one line with an operation count out, one line with a time in ms back. */
+export class BatchProgram {
+  private readonly io: LineProgram;
+
+  constructor(kernel: Kernel, readonly program: string) {
+    this.io = new LineProgram(kernel, program);
+  }
+
+  /** Runs one batch of `ops` operations; resolves with their time in ms as the program measured it. */
+  readonly batch = async (ops: number): Promise<number> => {
+    if (this.io.unread !== 0) throw new Error(`${this.program} printed a line with no batch running`);
+    this.io.send(String(ops));
+    const line = await this.io.line();
+    const ms = Number(line);
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`${this.program} answered '${line}', not a time in ms`);
+    return ms;
+  };
+
+  close(): Promise<void> {
+    return this.io.close();
   }
 }

@@ -23,9 +23,8 @@
 // --quick runs 8 pairs for a fraction of a second: a smoke that the suite works end to end. The 1,000-process run
 // is for full runs only.
 
-import type { Readable, Writable } from 'node:stream';
-import { Kernel, type ExitResult } from '../../kernel/index.js';
-import { programPath } from '../program.js';
+import { Kernel } from '../../kernel/index.js';
+import { LineProgram } from '../program.js';
 import { assertNoBugs, measureThenRelease, settle, type RunOptions, type Suite, type TaskSummary } from '../suite.js';
 
 const PAIRS = 500;
@@ -104,68 +103,26 @@ function latencySummary(id: string, label: string, r: RunReport): TaskSummary {
 
 /** A pinger process: its stdin takes run requests, its stdout gives one line per run (and "ready" first). */
 class Pinger {
-  private readonly stdin: Writable;
-  private readonly lines: string[] = [];
-  private pending = '';
-  private waiter: { resolve: (line: string) => void; reject: (e: Error) => void } | null = null;
-  private ended: Error | null = null;
-  private stderr = '';
-  readonly exit: Promise<ExitResult>;
+  private readonly io: LineProgram;
 
   constructor(kernel: Kernel) {
-    const h = kernel.spawn(programPath('many-ping.js'), [], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
-    if (h.stdin === null || h.stdout === null || h.stderr === null) throw new Error('spawn with pipes gave no streams');
-    this.stdin = h.stdin;
-    this.listen(h.stdout, h.stderr);
-    this.exit = h.wait();
-    void this.exit.then((r) => this.fail(new Error(`many-ping.js ended (code ${r.code}, signal ${r.signalName}): ${this.stderr}`)));
+    this.io = new LineProgram(kernel, 'many-ping.js');
   }
 
   /** The next line it prints. */
   line(): Promise<string> {
-    const l = this.lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    if (this.ended !== null) return Promise.reject(this.ended);
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    return this.io.line();
   }
 
   /** Starts a run of `ms`; resolves with its report. */
   run(ms: number): Promise<RunReport> {
-    this.stdin.write(`${ms}\n`);
-    return this.line().then(parseReport);
+    this.io.send(String(ms));
+    return this.io.line().then(parseReport);
   }
 
   /** Ends its stdin; it closes its pipes, waits for its child, and must exit 0. */
-  async close(): Promise<void> {
-    this.stdin.end();
-    const r = await this.exit;
-    if (r.code !== 0) throw new Error(`many-ping.js exited with code ${r.code} (signal ${r.signalName}): ${this.stderr}`);
-  }
-
-  private listen(stdout: Readable, stderr: Readable): void {
-    stdout.setEncoding('utf8');
-    stdout.on('data', (chunk: string) => {
-      this.pending += chunk;
-      for (let nl = this.pending.indexOf('\n'); nl >= 0; nl = this.pending.indexOf('\n')) {
-        const line = this.pending.slice(0, nl);
-        this.pending = this.pending.slice(nl + 1);
-        const w = this.waiter;
-        this.waiter = null;
-        if (w === null) this.lines.push(line);
-        else w.resolve(line);
-      }
-    });
-    stderr.setEncoding('utf8');
-    stderr.on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-  }
-
-  private fail(e: Error): void {
-    this.ended ??= e;
-    const w = this.waiter;
-    this.waiter = null;
-    w?.reject(e);
+  close(): Promise<void> {
+    return this.io.close();
   }
 }
 
