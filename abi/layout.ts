@@ -1,10 +1,10 @@
 // The syscall channel: one SharedArrayBuffer per process, shared only between that process and the kernel.
 // Every offset lives here; the kernel and the userland trap both index through these names.
 //
-//   bytes 0..63     Int32 words (below, by index)
-//   bytes 64..111   6 argument slots, Float64 (integers up to 2^53 travel without msgpack)
-//   bytes 112..127  2 result slots, Float64
-//   bytes 128..     payload: raw bytes (write/read data) or one msgpack value (structured arguments and results)
+//   bytes 0..127    Int32 words (below, by index)
+//   bytes 128..175  6 argument slots, Float64 (integers up to 2^53 travel without msgpack)
+//   bytes 176..191  2 result slots, Float64
+//   bytes 192..     payload: raw bytes (write/read data) or one msgpack value (structured arguments and results)
 
 /** Int32 word indices. */
 export const kState = 0; // channel state, below; the only word either side waits or notifies on
@@ -28,7 +28,21 @@ export const kKernelWaiting = 11;
 // before the reply that follows: userland drops what it cached about its descriptors (userland/fastio.ts) when
 // the number moves.
 export const kFdGen = 12;
-export const kInt32Words = 16;
+// Waiting in place. A process whose pipe read or write (or futex wait) must wait may first sleep on the shared
+// word itself (Atomics.wait in its own thread) for up to kWaitUs microseconds, so that the other side's store
+// and notify wake it directly, with no kernel thread in between; past that it asks the kernel to park it. The
+// kernel writes kWaitUs with every reply: 0 when a process waits for a CPU (a sleeper in place keeps its CPU, as a
+// process computing does) or in deterministic mode. While it sleeps, the process publishes the address of the
+// word (low and high halves; 0 when awake), so that the kernel can end the sleep early (a signal, a process that
+// wants the CPU) by notifying that word after storing 0 in kWaitUs.
+export const kWaitUs = 13;
+export const kSleepLo = 14;
+export const kSleepHi = 15;
+// Kept by the kernel: how many processes are parked in the kernel on futex words of the regions this process
+// maps. futex_wake in userland wakes sleepers in place itself and calls the kernel only when this is non-zero
+// (kernel/futex.ts counts a waiter in before it looks at the word, so a waker that stored first sees it).
+export const kFutexParked = 16;
+export const kInt32Words = 32;
 
 /** Channel states. Userland owns the channel in IDLE and REPLY, the kernel in REQUEST. */
 export const STATE_IDLE = 0;
@@ -38,10 +52,10 @@ export const STATE_REPLY = 2;
 export const STATE_DEAD = 3;
 
 export const ARG_SLOTS = 6;
-export const kArgsByte = 64;
-export const kRet0Byte = 112;
-export const kRet1Byte = 120;
-export const kPayloadByte = 128;
+export const kArgsByte = 128;
+export const kRet0Byte = 176;
+export const kRet1Byte = 184;
+export const kPayloadByte = 192;
 
 /** Largest payload one frame carries; longer writes are split by userland and return short counts (POSIX write). */
 export const PAYLOAD_MAX = 64 * 1024;

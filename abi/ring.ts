@@ -18,9 +18,17 @@
 // indexes with a value it did not clamp. A process can spoil only pipes it holds, as one that writes garbage into
 // a pipe can.
 
+// A process that finds the ring empty (or full) may sleep on the counter the other side moves (tail for data,
+// head for room) with Atomics.wait, after announcing itself in a sleepers word; ringWrite and ringRead notify the
+// counter they moved only while its sleepers word is non-zero. The announcement comes before the sleeper's last
+// look at the counters and the notifier's look at the sleepers word comes after its store, so with sequentially
+// consistent atomics one of them sees the other: no wake-up is lost. Such a sleep is bounded (the caller passes
+// how long, see kWaitUs in abi/layout.ts); the kernel ends it early by notifying the same counter, and notifies
+// both when an end closes. A sleeper always looks again after waking: a wake-up says only "look".
+
 // Taken once: this code also runs inside each process's sandbox, where every global lookup goes through the
 // context's interceptor (about 185 ns), and a read or a write would make a dozen of them.
-const { load, store, compareExchange } = Atomics;
+const { load, store, add, sub, compareExchange, notify, wait } = Atomics;
 const { min } = Math;
 
 /** Header words (Int32 indices). */
@@ -35,6 +43,9 @@ export const RING_WAITERS = 4;
  *  kernel (which raises SIGPIPE); with no writer, an empty ring is end of file. */
 export const RING_READERS = 5;
 export const RING_WRITERS = 6;
+/** Processes sleeping in place for data (on RING_TAIL) and for room (on RING_HEAD); see the protocol above. */
+export const RING_DATA_SLEEPERS = 7;
+export const RING_ROOM_SLEEPERS = 8;
 export const RING_HEADER_BYTES = 64;
 
 /** Results besides a byte count. */
@@ -84,6 +95,7 @@ export function ringWrite(r: Ring, src: Uint8Array, atomic: boolean, owner: numb
     n = RING_CORRUPT;
   }
   store(i32, RING_WLOCK, 0);
+  if (n > 0 && load(i32, RING_DATA_SLEEPERS) !== 0) notify(i32, RING_TAIL);
   return n;
 }
 
@@ -107,5 +119,38 @@ export function ringRead(r: Ring, dst: Uint8Array, owner: number): number {
     n = RING_CORRUPT;
   }
   store(i32, RING_RLOCK, 0);
+  if (n > 0 && load(i32, RING_ROOM_SLEEPERS) !== 0) notify(i32, RING_HEAD);
   return n;
+}
+
+/**
+ * Sleeps in place until the ring may hold data, for at most ms: false if the time ran out with nothing seen, true
+ * otherwise (woken, or data or the end of the writers seen before sleeping): the caller looks again.
+ */
+export function ringSleepForData(r: Ring, ms: number): boolean {
+  const i32 = r.i32;
+  add(i32, RING_DATA_SLEEPERS, 1);
+  const tail = load(i32, RING_TAIL);
+  let slept = 'not-equal';
+  if (tail === load(i32, RING_HEAD) && load(i32, RING_WRITERS) !== 0) slept = wait(i32, RING_TAIL, tail, ms);
+  sub(i32, RING_DATA_SLEEPERS, 1);
+  return slept !== 'timed-out';
+}
+
+/** Sleeps in place until the ring may have room for `need` bytes, for at most ms; as ringSleepForData. */
+export function ringSleepForRoom(r: Ring, need: number, ms: number): boolean {
+  const i32 = r.i32;
+  add(i32, RING_ROOM_SLEEPERS, 1);
+  const head = load(i32, RING_HEAD);
+  let slept = 'not-equal';
+  const free = r.capacity - ((load(i32, RING_TAIL) - head) >>> 0);
+  if (free < need && load(i32, RING_READERS) !== 0) slept = wait(i32, RING_HEAD, head, ms);
+  sub(i32, RING_ROOM_SLEEPERS, 1);
+  return slept !== 'timed-out';
+}
+
+/** Wakes every process sleeping in place on the ring, whatever it waits for (the kernel: an end closed). */
+export function ringWakeSleepers(r: Ring): void {
+  notify(r.i32, RING_TAIL);
+  notify(r.i32, RING_HEAD);
 }

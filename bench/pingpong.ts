@@ -61,7 +61,7 @@ export class PingPong {
   /** KernelCore.onRequest's loop with nothing in it but the reply, for one process with a core free. */
   private serve(): void {
     for (;;) {
-      this.channel.reply(0, ANSWER, 0, 0, PARAM.userSpinPolls);
+      this.channel.reply(0, ANSWER, 0, 0, PARAM.userSpinPolls, 0);
       if (!this.channel.spin(PARAM.kernelSpinPolls)) return this.channel.arm();
     }
   }

@@ -33,6 +33,9 @@ export interface KernelOptions {
   warmWorkers?: number;
   /** Bytes a pipe holds, in bytes or as a size ('64K', the default): a power of two from 4K to 16M. */
   pipeSize?: number | string;
+  /** Microseconds a process may sleep in place on a pipe's ring or a futex word before the kernel parks it, while
+   *  no process waits for a CPU (default 750; 0: every wait goes through the kernel). See docs/ipc.md. */
+  waitInPlaceUs?: number;
   targetLatencyMs?: number;
   minGranularityMs?: number;
   shutdownGraceMs?: number;
@@ -188,7 +191,11 @@ export class Kernel extends KernelCore {
       deterministic: opts.deterministic ?? PARAM.deterministic,
       seed: opts.seed ?? PARAM.seed,
       pipeBytes: opts.pipeSize === undefined ? PARAM.pipeBytes : parseSize(opts.pipeSize),
+      userWaitUs: opts.waitInPlaceUs ?? PARAM.userWaitUs,
     };
+    if (!Number.isInteger(params.userWaitUs) || params.userWaitUs < 0 || params.userWaitUs > 60_000_000) {
+      throw new AgentixError('ERR_INVALID_OPTION', `waitInPlaceUs: expected an integer from 0 to 60000000 microseconds, got ${String(params.userWaitUs)}`);
+    }
     if (params.memBytes < 4096 || params.memBytes > maxTotal()) {
       throw new AgentixError('ERR_INVALID_OPTION', `mem: ${params.memBytes} bytes is outside what the kernel can simulate: 4K up to ${maxTotal()} bytes (just under 32G)`);
     }

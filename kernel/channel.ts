@@ -5,7 +5,7 @@
 
 import {
   ARG_SLOTS, CHANNEL_BYTES, kArgsByte, kErrno, kInt32Words, kKernelWaiting, kLife, kPayloadByte, kReplyLen, kSignals,
-  kSpin, kState, kUserWaiting,
+  kSleepHi, kSleepLo, kSpin, kState, kUserWaiting, kWaitUs,
   PAYLOAD_MAX, STATE_DEAD, STATE_REPLY, STATE_REQUEST,
 } from '../abi/layout.js';
 
@@ -57,15 +57,26 @@ export class Channel {
   }
 
   /** Hands the channel back to userland with an answer, waking it only if it said it sleeps (kUserWaiting). */
-  reply(errno: number, ret0: number, replyLen: number, signals: number, spin: number): void {
+  reply(errno: number, ret0: number, replyLen: number, signals: number, spin: number, waitUs: number): void {
     const i32 = this.i32;
     i32[kErrno] = errno;
     i32[kReplyLen] = replyLen;
     i32[kSignals] = signals;
     i32[kSpin] = spin;
+    i32[kWaitUs] = waitUs;
     this.f64[RET0] = ret0;
     Atomics.store(i32, kState, STATE_REPLY);
     if (Atomics.load(i32, kUserWaiting) !== 0) Atomics.notify(i32, kState);
+  }
+
+  /**
+   * Ends any sleep in place of the process (abi/layout.ts, kWaitUs) and forbids the next ones until the next
+   * reply. Returns the address of the word it published (0: none), which the caller notifies.
+   */
+  endWaitInPlace(): number {
+    const i32 = this.i32;
+    Atomics.store(i32, kWaitUs, 0);
+    return (Atomics.load(i32, kSleepHi) >>> 0) * 2 ** 32 + (Atomics.load(i32, kSleepLo) >>> 0);
   }
 
   /** The process is gone: unwind userland, release the loader, and stop watching. */

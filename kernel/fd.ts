@@ -32,6 +32,8 @@ export interface OpenFile {
   map?(p: Proc): Region | number;
   /** The ring pipe_ring maps for p (a pipe end). */
   ring?(): Region;
+  /** Its status flags changed (fcntl F_SETFL): a file userland caches (a pipe end) tells every holder. */
+  flagsChanged?(): void;
   /** The region every holder of this file is charged for (a pipe's ring, a queue's storage), if any. */
   charged?(): Region;
   /** The last descriptor referring to this file closed. */
@@ -124,10 +126,8 @@ export class FdTable {
     if (--slot.file.refs === 0) slot.file.release();
   }
 
-  /** Tells userland its descriptors changed, so it forgets what it cached about them (abi/layout.ts, kFdGen). */
   private changed(): void {
-    const i32 = this.owner.channel.i32;
-    i32[kFdGen] = (i32[kFdGen]! + 1) | 0;
+    descriptorsChanged(this.owner);
   }
 
   /** Open descriptors in order, with their close-on-exec flag. */
@@ -145,4 +145,10 @@ export class FdTable {
     for (const s of this.slots) if (s?.file === file) n++;
     return n;
   }
+}
+
+/** Tells p's userland its descriptors changed, so it forgets what it cached about them (abi/layout.ts, kFdGen). */
+export function descriptorsChanged(p: Proc): void {
+  const i32 = p.channel.i32;
+  i32[kFdGen] = (i32[kFdGen]! + 1) | 0;
 }

@@ -1,6 +1,8 @@
 // Futexes: wait on a 32-bit word of shared memory until another process wakes it. Userland builds locks and
 // condition variables from them: it changes the word with Atomics, and calls the kernel only to sleep (when the
-// word says it must) and to wake sleepers (when it says there are some).
+// word says it must) and to wake sleepers (when it says there are some). The SDK first sleeps in place on the word
+// for a moment (userland/fastio.ts) and wakes such sleepers itself; futex_wake here wakes those too, after the
+// processes parked in the kernel.
 //
 // A waiter is keyed by the word's place in its region, not by its address, since each process sees a region at
 // its own address. The value check and the parking happen in one kernel step; a waker stores the new value before
@@ -24,8 +26,18 @@ export class Futexes {
     const at = this.k.memory.wordAt(p, addr);
     if (at === null) return -ERRNO.EFAULT.no;
     const { region, offset } = at;
-    if (Atomics.load(new Int32Array(region.sab, offset, 1), 0) !== expected) return -ERRNO.EAGAIN.no;
-    if (timeoutMs === 0) return -ERRNO.ETIMEDOUT.no;
+    // Counted in before the look at the word: a waker in userland stores the word, then reads the count
+    // (kFutexParked), so either this look sees its store or it sees this waiter and calls the kernel.
+    const memory = this.k.memory;
+    memory.futexParked(region, 1);
+    if (Atomics.load(new Int32Array(region.sab, offset, 1), 0) !== expected) {
+      memory.futexParked(region, -1);
+      return -ERRNO.EAGAIN.no;
+    }
+    if (timeoutMs === 0) {
+      memory.futexParked(region, -1);
+      return -ERRNO.ETIMEDOUT.no;
+    }
     let byOffset = this.waiters.get(region);
     if (byOffset === undefined) this.waiters.set(region, (byOffset = new Map()));
     let set = byOffset.get(offset);
@@ -34,7 +46,8 @@ export class Futexes {
     queue.add(p);
     let cancelTimer: (() => void) | null = null;
     const leave = (): void => {
-      queue.delete(p);
+      if (!queue.delete(p)) return;
+      memory.futexParked(region, -1);
       if (queue.size === 0) {
         byOffset.delete(offset);
         if (byOffset.size === 0) this.waiters.delete(region);
@@ -61,13 +74,16 @@ export class Futexes {
     if (at === null) return -ERRNO.EFAULT.no;
     let woken = at.region.wake?.() ?? 0;
     const queue = this.waiters.get(at.region)?.get(at.offset);
-    if (queue === undefined) return woken;
-    for (const w of [...queue]) {
-      if (woken >= count) break;
-      w.wait?.cancel?.();
-      this.k.complete(w, 0);
-      woken++;
+    if (queue !== undefined) {
+      for (const w of [...queue]) {
+        if (woken >= count) break;
+        w.wait?.cancel?.();
+        this.k.complete(w, 0);
+        woken++;
+      }
     }
+    // Then processes sleeping in place on the word (userland/fastio.ts), which no kernel queue knows of.
+    if (woken < count) woken += Atomics.notify(new Int32Array(at.region.sab, at.offset, 1), 0, count - woken);
     return woken;
   }
 

@@ -54,6 +54,8 @@ export class KernelCore extends ProcessTable implements Waker {
   readonly futexes: Futexes;
   readonly pipes = new Set<Pipe>();
   protected stopping = false;
+  /** What every reply allows for a sleep in place (abi/layout.ts, kWaitUs) while no process waits for a CPU. */
+  private readonly waitInPlaceUs: number;
   /** Handler exceptions caught so far: each is a kernel bug (fuzzers assert this stays 0). */
   bugs = 0;
 
@@ -72,6 +74,8 @@ export class KernelCore extends ProcessTable implements Waker {
       params.deterministic ? seededRandom(params.seed) : null,
       () => this.stream.active,
     );
+    // Deterministic mode: the order of events must be the order of syscalls, so nothing waits outside the kernel.
+    this.waitInPlaceUs = params.deterministic ? 0 : params.userWaitUs;
     this.watchdog = setInterval(() => watchdogTick(this), params.watchdogTickMs);
     this.watchdog.unref();
     this.executor = new Executor<KernelCore>(this, HANDLERS, {
@@ -292,7 +296,8 @@ export class KernelCore extends ProcessTable implements Waker {
       p.yielding = false;
       this.transition(p, 'ready');
       this.sched.enqueue(p, now, 'new');
-      return this.reschedule(now);
+      this.reschedule(now);
+      return this.reclaimCpus();
     }
     // Deterministic mode queued it at spawn: answer now if it already holds its CPU, else at dispatch.
     if (p.state === 'running') {
@@ -347,7 +352,32 @@ export class KernelCore extends ProcessTable implements Waker {
     const signals = p.pendingSignals;
     p.pendingSignals = 0;
     p.sched.since = now;
-    p.channel.reply(r < 0 ? -r : 0, r < 0 ? -1 : r, r >= 0 ? p.replyLen : 0, signals, this.coreFree() ? this.params.userSpinPolls : 0);
+    // A process sleeping in place keeps its CPU: allowed only while nobody waits for one.
+    const waitUs = this.sched.queued === 0 ? this.waitInPlaceUs : 0;
+    p.channel.reply(r < 0 ? -r : 0, r < 0 ? -1 : r, r >= 0 ? p.replyLen : 0, signals, this.coreFree() ? this.params.userSpinPolls : 0, waitUs);
+  }
+
+  /**
+   * Ends p's sleep in place, if it is in one, and keeps it from starting another until its next reply: a signal is
+   * waiting for it, or a process waits for its CPU. It then asks the kernel to park it, and the kernel can act.
+   */
+  private endWaitInPlace(p: Proc): void {
+    if (p.local || this.waitInPlaceUs === 0) return;
+    const addr = p.channel.endWaitInPlace();
+    if (addr === 0) return;
+    // The address comes from the process: only a word of its own mappings is notified (a spurious wake-up there
+    // costs the sleepers one more look).
+    const at = this.memory.wordAt(p, addr);
+    if (at !== null) Atomics.notify(new Int32Array(at.region.sab, at.offset & ~3, 1), 0);
+  }
+
+  /** Every running process that may be sleeping in place gives its CPU back soon (someone waits for one). */
+  private reclaimCpus(): void {
+    if (this.waitInPlaceUs === 0 || this.sched.queued === 0) return;
+    for (let cpu = 0; cpu < this.sched.ncpu; cpu++) {
+      const q = this.sched.onCpu(cpu);
+      if (q !== null) this.endWaitInPlace(q);
+    }
   }
 
   /** True while the runnable processes plus the kernel thread fit on the machine's cores. */
@@ -444,6 +474,7 @@ export class KernelCore extends ProcessTable implements Waker {
     this.transition(p, 'ready');
     this.sched.enqueue(p, now, 'wake');
     this.reschedule(now);
+    this.reclaimCpus();
   }
 
   sleep(p: Proc, ms: number): number {
@@ -500,6 +531,7 @@ export class KernelCore extends ProcessTable implements Waker {
     if (action === 'term') return this.exit(p, { code: null, signal: sig }, 'signal');
     if (action === 'ignore') return;
     p.pendingSignals |= 1 << sig;
+    if (p.state === 'running') this.endWaitInPlace(p);
     if (p.state === 'blocked' && p.wait !== null) {
       const w = p.wait;
       w.cancel?.();

@@ -19,6 +19,7 @@
 
 import { ERRNO } from '../abi/errno.js';
 import { VADDR_MAX } from '../abi/limits.js';
+import { kFutexParked } from '../abi/layout.js';
 import { Allocator, type AllocStats } from './alloc.js';
 import type { EventStream } from './events.js';
 import type { Resource } from './orchestrator.js';
@@ -51,6 +52,8 @@ export interface Region {
   held: boolean;
   /** For a region an object owns, what futex_wake on it also wakes (a pipe's parked readers and writers). */
   wake: (() => number) | null;
+  /** Processes parked in the kernel on futex words of this region; mirrored into each user's channel. */
+  futexParked: number;
 }
 
 export interface OomCandidate {
@@ -146,7 +149,7 @@ export class Memory {
       return this.fail(p, size, 'rlimit');
     }
     const region: Region = {
-      addr, size, length, kind, label, sab: new SharedArrayBuffer(length), users: new Map(), held: true, wake: null,
+      addr, size, length, kind, label, sab: new SharedArrayBuffer(length), users: new Map(), held: true, wake: null, futexParked: 0,
     };
     this.regions.set(addr, region);
     this.usedBytes += size;
@@ -190,7 +193,14 @@ export class Memory {
     );
     region.users.set(p, { resource, vaddr });
     p.mappings.set(vaddr, region);
+    if (region.futexParked !== 0) addFutexParked(p, region.futexParked);
     return vaddr;
+  }
+
+  /** n more (or fewer) processes are parked on futex words of region: every user's userland is told. */
+  futexParked(region: Region, n: number): void {
+    region.futexParked += n;
+    for (const p of region.users.keys()) addFutexParked(p, n);
   }
 
   /**
@@ -231,6 +241,7 @@ export class Memory {
     region.users.delete(p);
     p.mappings.delete(use.vaddr);
     p.memBytes -= region.size;
+    if (region.futexParked !== 0) addFutexParked(p, -region.futexParked);
     if (region.users.size === 0 && !region.held) this.free(region, p);
   }
 
@@ -373,7 +384,16 @@ export class Holders {
     return false;
   }
 
+  procs(): IterableIterator<Proc> {
+    return this.counts.keys();
+  }
+
   get size(): number {
     return this.counts.size;
   }
+}
+
+/** The count userland's futex_wake looks at before calling the kernel (abi/layout.ts, kFutexParked). */
+function addFutexParked(p: Proc, n: number): void {
+  Atomics.add(p.channel.i32, kFutexParked, n);
 }

@@ -28,6 +28,10 @@ export const PARAM = {
   shutdownGraceMs: 2000,
   /** Polls userland may spin on its channel before sleeping, when a physical core is free for it (kSpin). */
   userSpinPolls: 4000,
+  /** Microseconds a process may sleep in place on a pipe's ring or a futex word before asking the kernel to park
+   *  it (kWaitUs in abi/layout.ts), while no process waits for a CPU; about the scheduler's minimum granularity,
+   *  so that a process sleeping in place keeps its CPU no longer than one computing would. 0: never. */
+  userWaitUs: 750,
   /** Polls the kernel spins for the next request of the process it just answered, when a core is free. */
   kernelSpinPolls: 2000,
   /** Worker threads kept warm (piscina minThreads), and how long an idle extra one lives. */

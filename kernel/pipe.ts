@@ -9,12 +9,12 @@
 import { ERRNO } from '../abi/errno.js';
 import { PIPE_BUF } from '../abi/limits.js';
 import {
-  ringOf, ringRead, ringUsed, ringWrite, RING_BUSY, RING_CORRUPT, RING_HEADER_BYTES, RING_READERS, RING_RLOCK,
+  ringOf, ringRead, ringUsed, ringWakeSleepers, ringWrite, RING_BUSY, RING_CORRUPT, RING_HEADER_BYTES, RING_READERS, RING_RLOCK,
   RING_WAITERS, RING_WLOCK, RING_WRITERS, type Ring,
 } from '../abi/ring.js';
 import { SIGNALS } from '../abi/signals.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT } from '../abi/syscalls.js';
-import { BLOCK, type OpenFile } from './fd.js';
+import { BLOCK, descriptorsChanged, type OpenFile } from './fd.js';
 import { Holders, type Region } from './mm.js';
 import type { Proc } from './proc.js';
 import { park, WaitQueue, type IpcKernel } from './waitq.js';
@@ -56,6 +56,11 @@ export class Pipe {
     return [new PipeEnd(k, pipe, true, O_RDONLY | flags), new PipeEnd(k, pipe, false, O_WRONLY | flags)];
   }
 
+  /** An end's status flags changed: every holder's userland forgets what it cached (it may wait in place). */
+  flagsChanged(): void {
+    for (const p of this.holders.procs()) descriptorsChanged(p);
+  }
+
   /** For introspection: bytes buffered (-1: corrupt), processes holding it, processes parked on it. */
   info(): { id: number; capacity: number; buffered: number; readers: boolean; writers: boolean; holders: number; waiters: number } {
     return {
@@ -90,7 +95,8 @@ export class Pipe {
     if (reading) this.readers = false;
     else this.writers = false;
     Atomics.store(this.ring.i32, reading ? RING_READERS : RING_WRITERS, 0);
-    // Readers now see end of file, writers EPIPE, pollers POLLHUP or POLLERR.
+    // Readers now see end of file, writers EPIPE, pollers POLLHUP or POLLERR: in the kernel and in place.
+    ringWakeSleepers(this.ring);
     this.changed();
     if (this.readers || this.writers) return;
     this.region.wake = null;
@@ -202,6 +208,10 @@ export class PipeEnd implements OpenFile {
 
   ring(): Region {
     return this.pipe.region;
+  }
+
+  flagsChanged(): void {
+    this.pipe.flagsChanged();
   }
 
   charged(): Region {

@@ -91,9 +91,25 @@ const LAYOUT: { readonly [K in LayoutName]: { readonly group: LayoutGroup; reado
     group: 'word',
     doc: 'Bumped by the kernel whenever the caller\'s descriptor table changes; userland drops what it cached about its descriptors (which are pipe rings) when it moves.',
   },
+  kWaitUs: {
+    group: 'word',
+    doc: 'Reply: microseconds userland may sleep in place on a pipe ring\'s counter or a futex word (Atomics.wait in its own thread) before asking the kernel to park it; 0 while a process waits for a CPU, in deterministic mode, or once the kernel ended a sleep early.',
+  },
+  kSleepLo: {
+    group: 'word',
+    doc: 'Low 32 bits of the address of the word the process sleeps on in place (0 when it does not), so the kernel can end the sleep (a signal, a CPU wanted).',
+  },
+  kSleepHi: {
+    group: 'word',
+    doc: 'High bits of that address.',
+  },
+  kFutexParked: {
+    group: 'word',
+    doc: 'Kept by the kernel: processes parked in the kernel on futex words of the regions the caller maps; userland futex_wake calls the kernel only when it is non-zero.',
+  },
   kUserWaiting: { group: 'word', doc: 'Set by userland while it sleeps on kState; the kernel notifies only then.' },
   kKernelWaiting: { group: 'word', doc: 'Set by the kernel while it waits on kState; userland notifies only then.' },
-  kInt32Words: { group: 'region', doc: 'Int32 words reserved at the start of the channel (bytes 0..63).' },
+  kInt32Words: { group: 'region', doc: 'Int32 words reserved at the start of the channel (bytes 0..127).' },
   STATE_IDLE: { group: 'state', doc: 'No call yet. Userland owns the channel.' },
   STATE_REQUEST: { group: 'state', doc: 'A frame is ready. The kernel owns the channel until it answers.' },
   STATE_REPLY: { group: 'state', doc: 'The answer is ready. Userland owns the channel again.' },

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from '@msgpack/msgpack';
 import {
+  kFutexParked,
   F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
   PIPE_BUF, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, RING_HEAD, RING_TAIL, RING_WLOCK, SIG_IGN, SIGNALS,
 } from '../dist/abi/index.js';
@@ -413,6 +414,10 @@ describe('futexes', () => {
     expect(err(a.call('futex_wait', seg.addr, 1, -1))).toBe('EAGAIN');
     for (const { w, seg: s } of waiters) expect(w.call('futex_wait', s.addr + 8, 0, -1).kind).toBe('parked');
     expect(h.kernel.ipcs().futexWaiters).toBe(3);
+    // Every process mapping the segment is told how many wait in the kernel (its userland wakes call the kernel
+    // only then), and the count follows the waiters out.
+    const parked = (p: LocalProcess): number => p.proc.channel.i32[kFutexParked]!;
+    expect([a, ...waiters.map((x) => x.w)].map(parked)).toEqual([3, 3, 3, 3]);
     expect(ok(a.call('futex_wake', seg.addr + 8, 2)).ret0).toBe(2);
     expect((await waiters[0]!.w.settle()).kind).toBe('reply');
     expect((await waiters[1]!.w.settle()).kind).toBe('reply');
@@ -420,6 +425,7 @@ describe('futexes', () => {
     expect(ok(a.call('futex_wake', seg.addr + 8, 5)).ret0).toBe(1);
     expect(ok(await waiters[2]!.w.settle()).errno).toBe(0);
     expect(ok(a.call('futex_wake', seg.addr + 8, 5)).ret0).toBe(0);
+    expect([a, ...waiters.map((x) => x.w)].map(parked)).toEqual([0, 0, 0, 0]);
     ok(a.call('shm_unlink', '/futex'));
     exitAll(a, ...waiters.map((x) => x.w));
   });
@@ -433,8 +439,20 @@ describe('futexes', () => {
     const b = h.attach();
     const sb = segment(b, '/futex-t');
     expect(b.call('futex_wait', sb.addr, 0, -1).kind).toBe('parked');
+    expect(a.proc.channel.i32[kFutexParked]).toBe(1);
     b.kill();
     expect(h.kernel.ipcs().futexWaiters).toBe(0);
+    expect(a.proc.channel.i32[kFutexParked]).toBe(0);
+    // A process that maps the segment while someone waits there is told at once.
+    expect(b.proc.alive).toBe(false);
+    const c = h.attach();
+    expect(a.call('futex_wait', seg.addr, 0, -1).kind).toBe('parked');
+    const sc = segment(c, '/futex-t');
+    expect(c.proc.channel.i32[kFutexParked]).toBe(1);
+    expect(ok(c.call('futex_wake', sc.addr, 1)).ret0).toBe(1);
+    ok(await a.settle());
+    expect(c.proc.channel.i32[kFutexParked]).toBe(0);
+    exitAll(c);
     ok(a.call('shm_unlink', '/futex-t'));
     exitAll(a);
   });

@@ -95,6 +95,7 @@ function decoderFor(r: Ret): Decode {
         // The kernel posted the region's buffer before it replied, so it is waiting on the grant port now.
         const sab = t.takeGrant();
         if (sab === undefined) throw new SysError(ERRNO.EFAULT.no, 'mapping');
+        fast?.mapped(t.ret0, sab);
         return { addr: t.ret0, bytes: new Uint8ArrayCtor(sab), flags: t.ret1 };
       };
     case 'message': {
@@ -125,28 +126,51 @@ function build<T>(make: (stub: Stub) => unknown, overrides: Readonly<Record<stri
   return Object.freeze(out) as T;
 }
 
-// read and write try the pipe fast path first (fastio.ts); every other call goes straight to the kernel.
+// read, write and the futex calls try the fast paths first (fastio.ts): pipes and futex words in shared memory,
+// with waits in place only for sync calls (an async call must leave the thread free). munmap tells the futex path
+// which mappings are gone. Every other call goes straight to the kernel.
 const readStub = stubNamed('read');
 const writeStub = stubNamed('write');
+const munmapStub = stubNamed('munmap');
+const futexWaitStub = stubNamed('futex_wait');
+const futexWakeStub = stubNamed('futex_wake');
 
-function fastRead(fd: unknown, count: unknown): Uint8Array | null {
+function fastRead(fd: unknown, count: unknown, mayWait: boolean): Uint8Array | null {
   trap();
-  return fast!.read(fd, count);
+  return fast!.read(fd, count, mayWait);
 }
 
-function fastWrite(fd: unknown, data: unknown): { bytes: Uint8Array; n: number } | null {
+function fastWrite(fd: unknown, data: unknown, mayWait: boolean): { bytes: Uint8Array; n: number } | null {
   trap();
   const bytes = toBytes(data);
   if (bytes === null) return null;
-  const n = fast!.writeSome(fd, bytes);
+  const n = fast!.writeSome(fd, bytes, mayWait);
   return n === null ? null : { bytes, n };
+}
+
+function munmap(call: (stub: Stub, args: unknown[]) => unknown, addr: unknown, length: unknown): unknown {
+  const r = call(munmapStub, [addr, length]);
+  if (r instanceof PromiseCtor) return r.then((v) => (fast!.unmapped(addr as number), v));
+  fast!.unmapped(addr as number);
+  return r;
 }
 
 /** Syscalls that park the calling thread until the kernel answers. Failures throw SysError. */
 export const sys: SyncSys = build<SyncSys>((stub) => (...args: unknown[]) => trap().callSync(stub, args), {
-  read: (fd: unknown, count: unknown) => fastRead(fd, count) ?? trap().callSync(readStub, [fd, count]),
+  read: (fd: unknown, count: unknown) => fastRead(fd, count, true) ?? trap().callSync(readStub, [fd, count]),
+  munmap: (addr: unknown, length: unknown) => munmap((stub, args) => trap().callSync(stub, args), addr, length),
+  futex_wait: (addr: unknown, expected: unknown, timeoutMs: unknown) => {
+    if (fast!.futexWait(addr, expected, timeoutMs)) return undefined;
+    return trap().callSync(futexWaitStub, [addr, expected, timeoutMs]);
+  },
+  futex_wake: (addr: unknown, count: unknown) => {
+    trap();
+    const woken = fast!.futexWake(addr, count);
+    if (woken !== null) return woken;
+    return trap().callSync(futexWakeStub, [addr, count]);
+  },
   write: (fd: unknown, data: unknown) => {
-    const done = fastWrite(fd, data);
+    const done = fastWrite(fd, data, true);
     if (done === null) return trap().callSync(writeStub, [fd, data]);
     if (done.n === done.bytes.length) return done.n;
     try {
@@ -161,11 +185,12 @@ export const sys: SyncSys = build<SyncSys>((stub) => (...args: unknown[]) => tra
 /** The same syscalls, answered through promises so the thread stays free; one call is in flight at a time. */
 export const sysAsync: AsyncSys = build<AsyncSys>((stub) => (...args: unknown[]) => trap().callAsync(stub, args), {
   read: (fd: unknown, count: unknown) => {
-    const bytes = fastRead(fd, count);
+    const bytes = fastRead(fd, count, false);
     return bytes === null ? trap().callAsync(readStub, [fd, count]) : PromiseCtor.resolve(bytes);
   },
+  munmap: (addr: unknown, length: unknown) => munmap((stub, args) => trap().callAsync(stub, args), addr, length),
   write: async (fd: unknown, data: unknown) => {
-    const done = fastWrite(fd, data);
+    const done = fastWrite(fd, data, false);
     if (done === null) return trap().callAsync(writeStub, [fd, data]);
     if (done.n === done.bytes.length) return done.n;
     try {
@@ -196,6 +221,19 @@ function runSignalHandlers(mask: number): void {
 }
 
 // ---- small wrappers ---------------------------------------------------------------------------------------------
+
+/**
+ * read(2) into a buffer of yours: fills up to buf.length bytes and returns how many (0: end of file), so a loop
+ * that reads a stream allocates nothing per call. On a pipe the bytes go from the ring straight into buf.
+ */
+export function readInto(fd: number, buf: Uint8Array): number {
+  trap();
+  const n = fast!.readInto(fd, buf, true);
+  if (n >= 0) return n;
+  const bytes = trap().callSync(readStub, [fd, buf.length < PAYLOAD_MAX ? buf.length : PAYLOAD_MAX]) as Uint8Array;
+  buf.set(bytes);
+  return bytes.length;
+}
 
 /** Writes all of data, looping over short writes. */
 export function writeAll(fd: number, data: Uint8Array | string): void {

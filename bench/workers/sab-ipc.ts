@@ -10,13 +10,13 @@
 //                                 futex ping-pong does through futex_wait and futex_wake
 //
 // A side that finds its ring empty (reader) or full (writer) sleeps in Atomics.wait, with no spinning first, on
-// the counter the other side moves (tail for a reader, head for a writer), after announcing itself in the ring's
-// RING_WAITERS word; the other side notifies after moving its counter only when that word is non-zero. This is
-// the handshake a pipe's fast path uses to decide whether to ask the kernel for a wake-up (userland/fastio.ts).
+// the counter the other side moves, by the ring's own sleep protocol (ringSleepForData / ringSleepForRoom, and
+// the notify inside ringWrite / ringRead): the handshake a pipe's fast path uses when it waits in place
+// (userland/fastio.ts), here with no time limit and no kernel to fall back to.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { PIPE_BUF } from '../../abi/limits.js';
-import { ringOf, ringRead, ringWrite, RING_HEAD, RING_TAIL, RING_WAITERS, type Ring } from '../../abi/ring.js';
+import { ringOf, ringRead, ringSleepForData, ringSleepForRoom, ringWrite, type Ring } from '../../abi/ring.js';
 import { Feeder, ping, pong, sink, type ByteStream, type DriverRequest } from './stream.js';
 
 export type SabRole = 'stream-writer' | 'stream-sink' | 'ping' | 'pong' | 'futex-ping' | 'futex-pong';
@@ -34,13 +34,11 @@ const OWNER = 1;
 const TURN_PING = 0;
 const TURN_PONG = 1;
 
-const { load, add, sub, wait, notify, store } = Atomics;
+const { load, wait, notify, store } = Atomics;
 
 /** One end of a ring as a blocking byte stream. The stream never ends: the host terminates the workers. */
 function ringStream(sab: SharedArrayBuffer): ByteStream {
   const ring: Ring = ringOf(sab)!;
-  const i32 = ring.i32;
-  const cap = ring.capacity;
   return {
     writeAll(src) {
       const atomic = src.length <= PIPE_BUF;
@@ -49,30 +47,18 @@ function ringStream(sab: SharedArrayBuffer): ByteStream {
         const n = ringWrite(ring, off === 0 ? src : src.subarray(off), atomic, OWNER);
         if (n > 0) {
           off += n;
-          if (load(i32, RING_WAITERS) !== 0) notify(i32, RING_TAIL);
           continue;
         }
         if (n < 0) throw new Error(`ringWrite failed (${n}): one writer cannot find the ring busy or corrupt`);
-        // Full (for this write): announce the sleep, then look again before sleeping on head.
-        const need = atomic ? src.length - off : 1;
-        add(i32, RING_WAITERS, 1);
-        const head = load(i32, RING_HEAD);
-        if (cap - ((load(i32, RING_TAIL) - head) >>> 0) < need) wait(i32, RING_HEAD, head);
-        sub(i32, RING_WAITERS, 1);
+        ringSleepForRoom(ring, atomic ? src.length - off : 1, Infinity);
       }
     },
     read(dst) {
       for (;;) {
         const n = ringRead(ring, dst, OWNER);
-        if (n > 0) {
-          if (load(i32, RING_WAITERS) !== 0) notify(i32, RING_HEAD);
-          return n;
-        }
+        if (n > 0) return n;
         if (n < 0) throw new Error(`ringRead failed (${n}): one reader cannot find the ring busy or corrupt`);
-        add(i32, RING_WAITERS, 1);
-        const tail = load(i32, RING_TAIL);
-        if (tail === load(i32, RING_HEAD)) wait(i32, RING_TAIL, tail);
-        sub(i32, RING_WAITERS, 1);
+        ringSleepForData(ring, Infinity);
       }
     },
   };

@@ -48,9 +48,14 @@ export const fcntl: Handler<'fcntl', Kernel> = (_k, p, fd, cmd, arg) => {
       return 0;
     case F_GETFL:
       return f.flags;
-    case F_SETFL:
-      f.flags = (f.flags & ~O_NONBLOCK) | (arg & O_NONBLOCK);
+    case F_SETFL: {
+      const flags = (f.flags & ~O_NONBLOCK) | (arg & O_NONBLOCK);
+      if (flags !== f.flags) {
+        f.flags = flags;
+        f.flagsChanged?.();
+      }
       return 0;
+    }
     default:
       return -ERRNO.EINVAL.no;
   }
