@@ -1,18 +1,17 @@
-// Futex ping-pong, the ponger (started by futex-ping.js with the segment's name): sleeps until it has the turn,
-// hands it back and wakes the pinger; exits 0 when the pinger ends the game.
+// Futex ping-pong, the ponger (started by futex-ping.js or atomics-ping.js): hands the turn word back each time it
+// gets it, until the pinger ends the game. argv: the segment's name, then 'futex' or 'raw' (Atomics).
 import { sys, O_RDWR } from 'agentix/userland';
-import { futexWait, TURN_END, TURN_PING } from './futex-ping.js';
+import { turns, TURN_END, TURN_PING, TURN_PONG } from './futex-ping.js';
 
-const { load, store } = Atomics;
+const { load } = Atomics;
 
 export default function main(argv) {
   const { addr, bytes } = sys.fdmap(sys.shm_open(O_RDWR, 0, argv[1]));
   const word = new Int32Array(bytes.buffer, 0, 1);
-  const { futex_wake } = sys;
+  const t = turns(addr, word, argv[2] === 'raw');
   for (;;) {
-    while (load(word, 0) === TURN_PING) futexWait(addr, TURN_PING);
+    t.await(TURN_PONG);
     if (load(word, 0) === TURN_END) return 0;
-    store(word, 0, TURN_PING);
-    futex_wake(addr, 1);
+    t.give(TURN_PING);
   }
 }
