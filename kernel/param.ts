@@ -29,9 +29,11 @@ export const PARAM = {
   /** Polls userland may spin on its channel before sleeping, when a physical core is free for it (kSpin). */
   userSpinPolls: 4000,
   /** Microseconds a process may sleep in place on a pipe's ring or a futex word before asking the kernel to park
-   *  it (kWaitUs in abi/layout.ts), while no process waits for a CPU; about the scheduler's minimum granularity,
-   *  so that a process sleeping in place keeps its CPU no longer than one computing would. 0: never. */
-  userWaitUs: 750,
+   *  it (kWaitUs in abi/layout.ts), while no process waits for a CPU (the kernel ends the sleep when one starts
+   *  to), under the scheduler's 6 ms latency. Not shorter: an Atomics.wait whose timeout falls before the host's
+   *  next timer tick costs the host a timer reprogramming on the way in and out, about 1.5 us per wait on these
+   *  VMs (futex ping-pong 24 us at 750 us, 19 us at 5 ms, as with no timeout). 0: never. */
+  userWaitUs: 5000,
   /** Polls the kernel spins for the next request of the process it just answered, when a core is free. */
   kernelSpinPolls: 2000,
   /** Worker threads kept warm (piscina minThreads), and how long an idle extra one lives. */

@@ -105,17 +105,28 @@ export class FastIo {
     this.trap.callSync(this.stubs.futexWake, this.wakeArgs);
   }
 
-  /** Milliseconds this process may sleep in place now (0: it may not). */
-  private waitMs(): number {
-    const us = load(this.trap.i32, kWaitUs);
-    return us > 0 ? us / 1000 : 0;
-  }
-
-  /** Publishes the address of the word this process is about to sleep on (0: awake), for the kernel. */
-  private sleepingOn(addr: number): void {
+  /**
+   * Announces a sleep in place on the word at addr and returns how many milliseconds it may last (0: none now;
+   * nothing is announced then). The address is published before kWaitUs is read, and the kernel stores 0 in
+   * kWaitUs before it reads the address (both sequentially consistent): either this sees the 0, or the kernel
+   * sees the address and notifies it. Only a notify that lands before Atomics.wait begins is lost, and the
+   * sleep's bound covers that.
+   */
+  private beginSleep(addr: number): number {
     const i32 = this.trap.i32;
     store(i32, kSleepHi, (addr / TWO_32) | 0);
     store(i32, kSleepLo, addr | 0);
+    const us = load(i32, kWaitUs);
+    if (us > 0) return us / 1000;
+    this.endSleep();
+    return 0;
+  }
+
+  /** The sleep in place is over: the kernel has no word to notify. */
+  private endSleep(): void {
+    const i32 = this.trap.i32;
+    store(i32, kSleepLo, 0);
+    store(i32, kSleepHi, 0);
   }
 
   /**
@@ -126,11 +137,10 @@ export class FastIo {
     const ring = p.ring;
     const used = ringUsed(ring);
     if (used !== 0 || !mayWait || p.nonblock || load(ring.i32, RING_WRITERS) === 0) return used;
-    const ms = this.waitMs();
+    const ms = this.beginSleep(p.addr + RING_TAIL * 4);
     if (ms === 0) return 0;
-    this.sleepingOn(p.addr + RING_TAIL * 4);
     const woken = ringSleepForData(ring, ms);
-    this.sleepingOn(0);
+    this.endSleep();
     return woken ? ringUsed(ring) : 0;
   }
 
@@ -180,11 +190,10 @@ export class FastIo {
         continue;
       }
       if (n < 0 || !mayWait || p.nonblock) break;
-      const ms = this.waitMs();
+      const ms = this.beginSleep(p.addr + RING_HEAD * 4);
       if (ms === 0) break;
-      this.sleepingOn(p.addr + RING_HEAD * 4);
       const woken = ringSleepForRoom(ring, atomic ? bytes.length : 1, ms);
-      this.sleepingOn(0);
+      this.endSleep();
       if (!woken) break;
     }
     return done === 0 ? null : done;
@@ -230,11 +239,10 @@ export class FastIo {
     if (timeoutMs === 0 || typeof expected !== 'number') return false;
     const w = this.word(addr);
     if (w === null || load(w.words, w.index) !== expected) return false;
-    const ms = this.waitMs();
+    const ms = this.beginSleep(addr as number);
     if (ms === 0) return false;
-    this.sleepingOn(addr as number);
     const slept = wait(w.words, w.index, expected, ms);
-    this.sleepingOn(0);
+    this.endSleep();
     // Past the time allowed, the kernel finishes the wait; its timeout counts from there, so the call waits at
     // least as long as asked (as POSIX timeouts do) and at most kWaitUs longer.
     return slept !== 'timed-out';
