@@ -19,9 +19,10 @@ const DEPTH_MAX = 4;
 const ESCAPES: Readonly<Record<number, string>> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 34: '\\"', 92: '\\\\' };
 
 /** Bytes as a quoted C string, as strace prints them: escapes for control bytes, octal for the rest, at most
- *  `max` bytes then `...` after the closing quote. */
-export function formatBytes(b: Uint8Array, max = STRING_MAX): string {
-  const n = Math.min(b.length, max);
+ *  `max` bytes then `...` after the closing quote. `total`: how many bytes there were, when `b` holds only the
+ *  first of them (a trace event keeps TRACE_BYTES): `...` then says there were more than `max`. */
+export function formatBytes(b: Uint8Array, max = STRING_MAX, total = b.length): string {
+  const n = Math.min(b.length, max, total);
   let out = '"';
   for (let i = 0; i < n; i++) {
     const c = b[i]!;
@@ -35,7 +36,7 @@ export function formatBytes(b: Uint8Array, max = STRING_MAX): string {
       out += '\\' + (next >= 0x30 && next <= 0x37 ? oct.padStart(3, '0') : oct);
     }
   }
-  return out + '"' + (b.length > max ? '...' : '');
+  return out + '"' + (total > max ? '...' : '');
 }
 
 const utf8 = new TextEncoder();
@@ -72,12 +73,12 @@ function formatKey(k: string): string {
 }
 
 /** Flag bits by name, `|`-joined, with any bits the argument does not define in hex: `WNOHANG|0x4`. */
-function formatFlags(bits: Readonly<Record<string, number>>, v: number): string {
+function formatFlags(bits: Readonly<Record<string, number>>, v: number, entries = Object.entries(bits)): string {
   if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) return formatNumber(v);
   if (v === 0) return '0';
   const names: string[] = [];
   let rest = v;
-  for (const [name, bit] of Object.entries(bits)) {
+  for (const [name, bit] of entries) {
     if ((v & bit) === bit && bit !== 0) {
       names.push(name);
       rest &= ~bit;
@@ -150,17 +151,83 @@ export function formatResult(def: SyscallDef, result: unknown): string {
   }
 }
 
-/** `<0.021 ms>`, or nothing when the duration is unknown. */
-function formatDuration(durationNs: number | null): string {
-  return durationNs === null ? '' : ` <${(durationNs / 1e6).toFixed(3)} ms>`;
+/** `0.021 ms`: a duration in nanoseconds as traces and descriptions print it. */
+export function formatMs(ns: number): string {
+  return `${(ns / 1e6).toFixed(3)} ms`;
+}
+
+/** ` <0.021 ms>`, or nothing when the duration is unknown. */
+export function formatDuration(durationNs: number | null): string {
+  return durationNs === null ? '' : ` <${formatMs(durationNs)}>`;
+}
+
+/** One argument's formatter, specialised to its ABI type once per definition (a trace formats every call). */
+export type ArgFormatter = (v: unknown) => string;
+
+function compileArg(a: Arg): ArgFormatter {
+  switch (a.kind) {
+    case 'int':
+    case 'fd':
+    case 'pid':
+      return (v) => (typeof v === 'number' ? formatNumber(v) : formatArg(a, v));
+    case 'flags': {
+      const entries = Object.entries(a.bits);
+      return (v) => (typeof v === 'number' ? formatFlags(a.bits, v, entries) : formatArg(a, v));
+    }
+    case 'signal':
+    case 'bytes':
+    case 'record':
+      return (v) => formatArg(a, v);
+    default: {
+      const never: never = a;
+      return () => String(never);
+    }
+  }
+}
+
+const compiled = new WeakMap<SyscallDef, readonly ArgFormatter[]>();
+
+/** The formatters of a call's arguments, in order (compiled on first use, then cached). */
+export function argFormatters(def: SyscallDef): readonly ArgFormatter[] {
+  let f = compiled.get(def);
+  if (f === undefined) {
+    f = def.args.map(compileArg);
+    compiled.set(def, f);
+  }
+  return f;
+}
+
+/** Where formatHead reads arguments: argOf(key, i) is argument i of the call `key` names (an event ring's id). */
+export interface ArgSource {
+  argOf(key: number, i: number): unknown;
+}
+
+/** `[pid 3] read(4, 4096`: a call's line up to its closing parenthesis, which the answer or `<unfinished ...>`
+ *  then completes. Arguments past the definition's (a frame with too many slots) print as plain values. */
+export function formatHead(pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): string {
+  const fmts = argFormatters(def);
+  let out = `[pid ${pid}] ${def.name}(`;
+  for (let i = 0; i < argc; i++) {
+    const v = src.argOf(key, i);
+    const f = fmts[i];
+    if (i !== 0) out += ', ';
+    out += f !== undefined ? f(v) : typeof v === 'number' ? formatNumber(v) : formatValue(v);
+  }
+  return out;
+}
+
+/** An ArgSource over an argument list (key unused). */
+export function listArgs(args: readonly unknown[]): ArgSource {
+  return { argOf: (_key, i) => args[i] };
 }
 
 /** The argument list: each value by its argument's type; values past the table's arguments (a frame with too
  *  many slots) are shown as numbers after them. */
 function formatArgs(def: SyscallDef, args: readonly unknown[]): string {
+  const fmts = argFormatters(def);
   const shown = args.map((v, i) => {
-    const a = def.args[i];
-    return a === undefined ? (typeof v === 'number' ? formatNumber(v) : formatValue(v)) : formatArg(a, v);
+    const f = fmts[i];
+    return f === undefined ? (typeof v === 'number' ? formatNumber(v) : formatValue(v)) : f(v);
   });
   return shown.join(', ');
 }
