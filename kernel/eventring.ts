@@ -20,15 +20,30 @@ export const SLOT_OBJECT = 0;
 export const SLOT_ENTER = 1;
 export const SLOT_EXIT = 2;
 
-/** The Float64 fields of an exit, in its row of `nums` (an enter's row holds its slot arguments). */
-const EXIT_RESULT = 0;
-const EXIT_RET1 = 1;
-const EXIT_DURATION = 2;
-const EXIT_ENTER = 3;
+// A slot's fields, as offsets into its row of `rows`. One row per slot rather than one array per field: writing an
+// event then touches two cache lines instead of one per field, which on a ring of 65,536 slots (megabytes, cold
+// by the time it wraps) is most of what recording a call costs.
+const F_KIND = 0;
+const F_TS = 1;
+const F_CAUSE = 2;
+const F_PID = 3;
+const F_NR = 4;
+/** An enter's argument count; an exit's errno. */
+const F_AUX = 5;
+/** Bytes kept in `bytes` (at most TRACE_BYTES), or NO_BYTES, or RECORD_ARG. */
+const F_BYTES = 6;
+/** ARG_SLOTS fields from here: an enter's slot arguments, or an exit's result, ret1, durationNs and enter id. */
+const F_NUMS = 8;
+const ROW = 16;
 
-/** `bytesLen` of a slot with no bytes (an exit with no data, an enter without a bytes argument). */
+const EXIT_RESULT = F_NUMS;
+const EXIT_RET1 = F_NUMS + 1;
+const EXIT_DURATION = F_NUMS + 2;
+const EXIT_ENTER = F_NUMS + 3;
+
+/** F_BYTES of a slot with no bytes (an exit with no data, an enter without a bytes argument). */
 const NO_BYTES = -1;
-/** `bytesLen` of an enter whose last argument is a record (kept in `objects`). */
+/** F_BYTES of an enter whose last argument is a record (kept in `objects`). */
 const RECORD_ARG = -2;
 
 const NAMES: (string | undefined)[] = [];
@@ -40,30 +55,17 @@ export function syscallName(nr: number): string {
 }
 
 export class EventRing {
-  readonly slot: Uint8Array;
-  readonly ts: Float64Array;
-  readonly cause: Float64Array;
-  readonly pid: Int32Array;
-  readonly nr: Int32Array;
-  /** An enter's argument count; an exit's errno. */
-  readonly aux: Int32Array;
-  /** ARG_SLOTS per slot: an enter's slot arguments, or an exit's result, ret1, durationNs and enter id. */
-  readonly nums: Float64Array;
-  /** Bytes kept in `bytes` (at most TRACE_BYTES), or NO_BYTES, or RECORD_ARG. */
-  readonly bytesLen: Int32Array;
+  /** ROW numbers per slot (the F_* fields). */
+  readonly rows: Float64Array;
+  /** TRACE_BYTES per slot: an enter's bytes argument or an exit's data, the first F_BYTES of them. */
   readonly bytes: Uint8Array;
-  /** Object events, and enters' record arguments; undefined for the rest (so the ring holds no stale objects). */
+  /** Object events, and enters' record arguments. A slot's entry is read only when its row says it holds one, and
+   *  is not cleared when a call reuses the slot (that would cost one more cache line per event): the ring keeps
+   *  at most `capacity` stale references. */
   readonly objects: unknown[];
 
   constructor(readonly capacity: number) {
-    this.slot = new Uint8Array(capacity);
-    this.ts = new Float64Array(capacity);
-    this.cause = new Float64Array(capacity);
-    this.pid = new Int32Array(capacity);
-    this.nr = new Int32Array(capacity);
-    this.aux = new Int32Array(capacity);
-    this.nums = new Float64Array(capacity * ARG_SLOTS);
-    this.bytesLen = new Int32Array(capacity);
+    this.rows = new Float64Array(capacity * ROW);
     this.bytes = new Uint8Array(capacity * TRACE_BYTES);
     this.objects = new Array<unknown>(capacity).fill(undefined);
   }
@@ -73,26 +75,26 @@ export class EventRing {
    *  executor decodes a fresh one per call). */
   enter(id: number, ts: number, cause: number, pid: number, nr: number, args: readonly unknown[], argc: number): void {
     const s = id % this.capacity;
-    this.slot[s] = SLOT_ENTER;
-    this.ts[s] = ts;
-    this.cause[s] = cause;
-    this.pid[s] = pid;
-    this.nr[s] = nr;
-    this.aux[s] = argc;
-    this.bytesLen[s] = NO_BYTES;
-    this.objects[s] = undefined;
-    const row = s * ARG_SLOTS;
+    const r = this.rows;
+    const row = s * ROW;
+    r[row + F_KIND] = SLOT_ENTER;
+    r[row + F_TS] = ts;
+    r[row + F_CAUSE] = cause;
+    r[row + F_PID] = pid;
+    r[row + F_NR] = nr;
+    r[row + F_AUX] = argc;
+    r[row + F_BYTES] = NO_BYTES;
     for (let i = 0; i < argc; i++) {
       const a = args[i];
       if (typeof a === 'number') {
-        if (i < ARG_SLOTS) this.nums[row + i] = a;
+        if (i < ARG_SLOTS) r[row + F_NUMS + i] = a;
       } else if (a instanceof Uint8Array) {
         const n = Math.min(a.length, TRACE_BYTES);
         this.bytes.set(n === a.length ? a : a.subarray(0, n), s * TRACE_BYTES);
-        this.bytesLen[s] = n;
+        r[row + F_BYTES] = n;
       } else {
         this.objects[s] = a;
-        this.bytesLen[s] = RECORD_ARG;
+        r[row + F_BYTES] = RECORD_ARG;
       }
     }
   }
@@ -103,88 +105,97 @@ export class EventRing {
     durationNs: number, enter: number, data: Uint8Array, dataLen: number,
   ): void {
     const s = id % this.capacity;
-    this.slot[s] = SLOT_EXIT;
-    this.ts[s] = ts;
-    this.cause[s] = cause;
-    this.pid[s] = pid;
-    this.nr[s] = nr;
-    this.aux[s] = errno;
-    this.objects[s] = undefined;
-    const row = s * ARG_SLOTS;
-    this.nums[row + EXIT_RESULT] = result;
-    this.nums[row + EXIT_RET1] = ret1;
-    this.nums[row + EXIT_DURATION] = durationNs;
-    this.nums[row + EXIT_ENTER] = enter;
+    const r = this.rows;
+    const row = s * ROW;
+    r[row + F_KIND] = SLOT_EXIT;
+    r[row + F_TS] = ts;
+    r[row + F_CAUSE] = cause;
+    r[row + F_PID] = pid;
+    r[row + F_NR] = nr;
+    r[row + F_AUX] = errno;
+    r[row + EXIT_RESULT] = result;
+    r[row + EXIT_RET1] = ret1;
+    r[row + EXIT_DURATION] = durationNs;
+    r[row + EXIT_ENTER] = enter;
     const n = Math.min(dataLen, TRACE_BYTES);
     if (n > 0) this.bytes.set(data.subarray(0, n), s * TRACE_BYTES);
-    this.bytesLen[s] = n < 0 ? NO_BYTES : n;
+    r[row + F_BYTES] = n < 0 ? NO_BYTES : n;
   }
 
   /** Keeps an event that is already an object (stamped by the stream). */
   object(id: number, e: Stamped): void {
     const s = id % this.capacity;
-    this.slot[s] = SLOT_OBJECT;
-    this.pid[s] = e.pid;
+    this.rows[s * ROW + F_KIND] = SLOT_OBJECT;
+    this.rows[s * ROW + F_PID] = e.pid;
     this.objects[s] = e;
   }
 
   // ---- reading, by id (the caller knows the ring still holds it) ----
 
+  private field(id: number, f: number): number {
+    return this.rows[(id % this.capacity) * ROW + f]!;
+  }
+
+  /** SLOT_OBJECT, SLOT_ENTER or SLOT_EXIT. */
+  slotOf(id: number): number {
+    return this.field(id, F_KIND);
+  }
+
   kindOf(id: number): EventKind {
-    const s = id % this.capacity;
-    const k = this.slot[s]!;
-    return k === SLOT_ENTER ? 'sys_enter' : k === SLOT_EXIT ? 'sys_exit' : (this.objects[s] as Stamped).kind;
+    const k = this.field(id, F_KIND);
+    return k === SLOT_ENTER ? 'sys_enter' : k === SLOT_EXIT ? 'sys_exit' : (this.objects[id % this.capacity] as Stamped).kind;
   }
 
   pidOf(id: number): number {
-    return this.pid[id % this.capacity]!;
+    return this.field(id, F_PID);
   }
 
   /** The syscall number of an enter or exit. */
   nrOf(id: number): number {
-    return this.nr[id % this.capacity]!;
+    return this.field(id, F_NR);
   }
 
   tsOf(id: number): number {
-    return this.ts[id % this.capacity]!;
+    return this.field(id, F_TS);
   }
 
   /** An enter's argument count. */
   argcOf(id: number): number {
-    return this.aux[id % this.capacity]!;
+    return this.field(id, F_AUX);
   }
 
   /** An enter's argument i: a number, a view of its kept bytes (valid until the slot is reused), or a record. */
   argOf(id: number, i: number): unknown {
     const s = id % this.capacity;
-    const len = this.bytesLen[s]!;
-    if (i === this.aux[s]! - 1 && len !== NO_BYTES) {
+    const row = s * ROW;
+    const len = this.rows[row + F_BYTES]!;
+    if (i === this.rows[row + F_AUX]! - 1 && len !== NO_BYTES) {
       return len === RECORD_ARG ? this.objects[s] : this.bytes.subarray(s * TRACE_BYTES, s * TRACE_BYTES + len);
     }
-    return i < ARG_SLOTS ? this.nums[s * ARG_SLOTS + i]! : 0;
+    return i < ARG_SLOTS ? this.rows[row + F_NUMS + i]! : 0;
   }
 
   /** An exit's fields. */
   resultOf(id: number): number {
-    return this.nums[(id % this.capacity) * ARG_SLOTS + EXIT_RESULT]!;
+    return this.field(id, EXIT_RESULT);
   }
 
   ret1Of(id: number): number {
-    return this.nums[(id % this.capacity) * ARG_SLOTS + EXIT_RET1]!;
+    return this.field(id, EXIT_RET1);
   }
 
   errnoOf(id: number): number {
-    return this.aux[id % this.capacity]!;
+    return this.field(id, F_AUX);
   }
 
   durationOf(id: number): number {
-    return this.nums[(id % this.capacity) * ARG_SLOTS + EXIT_DURATION]!;
+    return this.field(id, EXIT_DURATION);
   }
 
   /** An exit's data: a view of its kept bytes (valid until the slot is reused), or null. */
   dataOf(id: number): Uint8Array | null {
     const s = id % this.capacity;
-    const len = this.bytesLen[s]!;
+    const len = this.rows[s * ROW + F_BYTES]!;
     return len < 0 ? null : this.bytes.subarray(s * TRACE_BYTES, s * TRACE_BYTES + len);
   }
 
@@ -195,16 +206,15 @@ export class EventRing {
 
   /** The event as its object, built now for an enter or exit (its bytes copied: it outlives the slot). */
   event(id: number): Stamped {
-    const s = id % this.capacity;
-    const k = this.slot[s]!;
-    if (k === SLOT_OBJECT) return this.objects[s] as Stamped;
-    const pid = this.pid[s]!;
-    const nr = this.nr[s]!;
+    const k = this.field(id, F_KIND);
+    if (k === SLOT_OBJECT) return this.objects[id % this.capacity] as Stamped;
+    const pid = this.field(id, F_PID);
+    const nr = this.field(id, F_NR);
     const name = syscallName(nr);
-    const ts = this.ts[s]!;
-    const cause = this.cause[s]!;
+    const ts = this.field(id, F_TS);
+    const cause = this.field(id, F_CAUSE);
     if (k === SLOT_ENTER) {
-      const argc = this.aux[s]!;
+      const argc = this.field(id, F_AUX);
       const args: unknown[] = [];
       for (let i = 0; i < argc; i++) {
         const a = this.argOf(id, i);
@@ -212,12 +222,11 @@ export class EventRing {
       }
       return { kind: 'sys_enter', pid, nr, name, args, id, ts, cause };
     }
-    const row = s * ARG_SLOTS;
-    const enter = this.nums[row + EXIT_ENTER]!;
+    const enter = this.field(id, EXIT_ENTER);
     const data = this.dataOf(id);
     return {
-      kind: 'sys_exit', pid, nr, name, result: this.nums[row + EXIT_RESULT]!, ret1: this.nums[row + EXIT_RET1]!,
-      errno: this.aux[s]!, durationNs: this.nums[row + EXIT_DURATION]!, enter: enter === 0 ? null : enter,
+      kind: 'sys_exit', pid, nr, name, result: this.field(id, EXIT_RESULT), ret1: this.field(id, EXIT_RET1),
+      errno: this.field(id, F_AUX), durationNs: this.field(id, EXIT_DURATION), enter: enter === 0 ? null : enter,
       data: data === null ? null : data.slice(), id, ts, cause,
     };
   }

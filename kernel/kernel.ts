@@ -394,7 +394,9 @@ export class KernelCore extends ProcessTable implements Waker {
 
   private traceEnter(p: Proc, def: SyscallDef, args: readonly unknown[], argc: number): void {
     this.stream.cause = 0;
-    p.enterEvent = this.stream.sysEnter(p.pid, def.nr, args, argc);
+    // On the wall clock the request path has just read it (callStartNs); events are stamped in wall ms.
+    const ts = this.clock.virtual || p.callStartNs === 0 ? performance.now() : p.callStartNs / 1e6;
+    p.enterEvent = this.stream.sysEnter(p.pid, def.nr, args, argc, ts);
     p.wakeEvent = 0;
     this.stream.cause = p.enterEvent;
   }
@@ -407,7 +409,7 @@ export class KernelCore extends ProcessTable implements Waker {
     this.stream.sysExit(
       p.pid, p.channel.i32[kNr]!, r < 0 ? -1 : r, r < 0 ? 0 : p.channel.f64[RET1]!, r < 0 ? -r : 0,
       p.callStartNs === 0 ? 0 : now - p.callStartNs, p.enterEvent, p.channel.payload,
-      r >= 0 && p.replyLen > 0 ? Math.min(p.replyLen, TRACE_BYTES) : -1,
+      r >= 0 && p.replyLen > 0 ? Math.min(p.replyLen, TRACE_BYTES) : -1, this.clock.virtual ? performance.now() : now / 1e6,
     );
     this.stream.cause = cause;
     p.enterEvent = 0;

@@ -164,7 +164,7 @@ export class Strace {
   /** A tap (EventStream.tap): the calls in ids from..to-1, read from the ring's columns. */
   readonly consume: TapConsumer = (ring, from, to) => {
     for (let id = from; id < to; id++) {
-      const slot = ring.slot[id % ring.capacity]!;
+      const slot = ring.slotOf(id);
       if (slot === SLOT_ENTER) {
         const nr = ring.nrOf(id);
         const argc = ring.argcOf(id);
@@ -173,7 +173,7 @@ export class Strace {
         const pid = ring.pidOf(id);
         const head = formatHead(pid, def, argc, ring, id);
         const next = id + 1;
-        if (next < to && ring.slot[next % ring.capacity] === SLOT_EXIT && ring.pidOf(next) === pid && def.ret.kind !== 'noreturn') {
+        if (next < to && ring.slotOf(next) === SLOT_EXIT && ring.pidOf(next) === pid && def.ret.kind !== 'noreturn') {
           // Most calls: the exit follows its enter at once. One line, with no open-call bookkeeping.
           this.cut();
           this.calls.delete(pid);

@@ -14,8 +14,8 @@ function emitMixed(s: EventStream, n: number): void {
   const payload = new Uint8Array(8);
   for (let i = 0; i < n; i++) {
     if (i % 3 === 0) s.emit({ kind: 'reap', pid: 7, by: i });
-    else if (i % 3 === 1) s.sysEnter(7, 0, [], 0);
-    else s.sysExit(7, 0, 7, 0, 0, 10, s.next - 1, payload, -1);
+    else if (i % 3 === 1) s.sysEnter(7, 0, [], 0, 1);
+    else s.sysExit(7, 0, 7, 0, 0, 10, s.next - 1, payload, -1, 2);
   }
 }
 
@@ -70,8 +70,8 @@ describe('EventStream.tap', () => {
     const tapped: Stamped[] = [];
     const off = s.on((e) => heard.push(e));
     const untap = s.tap(eachEvent((e) => tapped.push(e)));
-    s.sysEnter(3, 41, [1, new Uint8Array([104, 105])], 2);
-    s.sysExit(3, 41, 2, 0, 0, 1500, s.next - 1, new Uint8Array([9, 9, 9]), 2);
+    s.sysEnter(3, 41, [1, new Uint8Array([104, 105])], 2, 5);
+    s.sysExit(3, 41, 2, 0, 0, 1500, s.next - 1, new Uint8Array([9, 9, 9]), 2, 6);
     s.emit({ kind: 'signal', pid: 3, sig: 15, from: 0, action: 'term' });
     untap();
     off();
