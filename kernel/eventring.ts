@@ -132,8 +132,17 @@ export class EventRing {
 
   // ---- reading, by id (the caller knows the ring still holds it) ----
 
+  // Readers ask for several fields of one event in a row; the slot's row is computed once per event, since `%`
+  // by a capacity only known at run time is a division.
+  private lastId = -1;
+  private lastRow = 0;
+
   private field(id: number, f: number): number {
-    return this.rows[(id % this.capacity) * ROW + f]!;
+    if (id !== this.lastId) {
+      this.lastId = id;
+      this.lastRow = (id % this.capacity) * ROW;
+    }
+    return this.rows[this.lastRow + f]!;
   }
 
   /** SLOT_OBJECT, SLOT_ENTER or SLOT_EXIT. */

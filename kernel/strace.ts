@@ -42,7 +42,7 @@ export function formatBytes(b: Uint8Array, max = STRING_MAX, total = b.length): 
 const utf8 = new TextEncoder();
 
 /** A number as the ABI carries it: integers plainly, anything else (NaN, -0, fractions) as JavaScript spells it. */
-function formatNumber(v: number): string {
+export function formatNumber(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
@@ -155,16 +155,33 @@ export function formatResult(def: SyscallDef, result: unknown): string {
  *  arithmetic: a trace prints one per call, and toFixed costs several times more. */
 export function formatMs(ns: number): string {
   const us = Math.round(ns / 1000);
+  if (us >= 0 && us < SHORT_MS.length) return SHORT_MS[us]!;
   if (!(us >= 0 && us <= Number.MAX_SAFE_INTEGER)) return `${(ns / 1e6).toFixed(3)} ms`;
   const ms = Math.floor(us / 1000);
   const frac = us - ms * 1000;
   return `${ms}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac} ms`;
 }
 
+/** `0.000 ms` to `0.999 ms`, made once: most calls last less than a millisecond. */
+const SHORT_MS: readonly string[] = Array.from({ length: 1000 }, (_, us) => `0.${String(us).padStart(3, '0')} ms`);
+
+/** Small non-negative integers as text, made once (pids, descriptors, counts): a trace prints several per call. */
+const SMALL_INTS: readonly string[] = Array.from({ length: 4096 }, (_, i) => String(i));
+
+/** An integer as formatNumber prints it, from SMALL_INTS when it is one. */
+export function formatInt(v: number): string {
+  return v >= 0 && v < SMALL_INTS.length && (v | 0) === v && !Object.is(v, -0) ? SMALL_INTS[v]! : formatNumber(v);
+}
+
 /** ` <0.021 ms>`, or nothing when the duration is unknown. */
 export function formatDuration(durationNs: number | null): string {
-  return durationNs === null ? '' : ` <${formatMs(durationNs)}>`;
+  if (durationNs === null) return '';
+  const us = Math.round(durationNs / 1000);
+  return us >= 0 && us < SHORT_DURATIONS.length ? SHORT_DURATIONS[us]! : ` <${formatMs(durationNs)}>`;
 }
+
+/** ` <0.000 ms>` to ` <0.999 ms>`, made once. */
+const SHORT_DURATIONS: readonly string[] = Array.from({ length: 1000 }, (_, us) => ` <0.${String(us).padStart(3, '0')} ms>`);
 
 /** One argument's formatter, specialised to its ABI type once per definition (a trace formats every call). */
 export type ArgFormatter = (v: unknown) => string;
@@ -174,7 +191,7 @@ function compileArg(a: Arg): ArgFormatter {
     case 'int':
     case 'fd':
     case 'pid':
-      return (v) => (typeof v === 'number' ? formatNumber(v) : formatArg(a, v));
+      return (v) => (typeof v === 'number' ? formatInt(v) : formatArg(a, v));
     case 'flags': {
       const entries = Object.entries(a.bits);
       return (v) => (typeof v === 'number' ? formatFlags(a.bits, v, entries) : formatArg(a, v));
@@ -190,16 +207,34 @@ function compileArg(a: Arg): ArgFormatter {
   }
 }
 
-const compiled = new WeakMap<SyscallDef, readonly ArgFormatter[]>();
+interface CompiledCall {
+  /** `read(` */
+  readonly open: string;
+  readonly args: readonly ArgFormatter[];
+}
+
+const compiled = new WeakMap<SyscallDef, CompiledCall>();
+
+function compiledCall(def: SyscallDef): CompiledCall {
+  let c = compiled.get(def);
+  if (c === undefined) {
+    c = { open: `${def.name}(`, args: def.args.map(compileArg) };
+    compiled.set(def, c);
+  }
+  return c;
+}
 
 /** The formatters of a call's arguments, in order (compiled on first use, then cached). */
 export function argFormatters(def: SyscallDef): readonly ArgFormatter[] {
-  let f = compiled.get(def);
-  if (f === undefined) {
-    f = def.args.map(compileArg);
-    compiled.set(def, f);
-  }
-  return f;
+  return compiledCall(def).args;
+}
+
+/** `[pid 3] `, made once per pid. */
+const PID_TAGS: string[] = [];
+
+function pidTag(pid: number): string {
+  if (!(pid >= 0 && pid < 1 << 16 && (pid | 0) === pid)) return `[pid ${pid}] `;
+  return (PID_TAGS[pid] ??= `[pid ${pid}] `);
 }
 
 /** Where formatHead reads arguments: argOf(key, i) is argument i of the call `key` names (an event ring's id). */
@@ -210,8 +245,9 @@ export interface ArgSource {
 /** `[pid 3] read(4, 4096`: a call's line up to its closing parenthesis, which the answer or `<unfinished ...>`
  *  then completes. Arguments past the definition's (a frame with too many slots) print as plain values. */
 export function formatHead(pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): string {
-  const fmts = argFormatters(def);
-  let out = `[pid ${pid}] ${def.name}(`;
+  const c = compiledCall(def);
+  const fmts = c.args;
+  let out = pidTag(pid) + c.open;
   for (let i = 0; i < argc; i++) {
     const v = src.argOf(key, i);
     const f = fmts[i];

@@ -13,7 +13,7 @@ import { AgentixError } from './errors.js';
 import { EVENT_SCHEMA, TRACE_BYTES, type KernelEvent, type Stamped, type TapConsumer } from './events.js';
 import { SLOT_ENTER, SLOT_EXIT, syscallName } from './eventring.js';
 import { Decoder } from '@msgpack/msgpack';
-import { formatDuration, formatErrno, formatHead, formatMs, formatResult, listArgs, unknownSyscall } from './strace.js';
+import { formatDuration, formatErrno, formatHead, formatInt, formatMs, formatResult, listArgs, unknownSyscall } from './strace.js';
 
 type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
 
@@ -95,7 +95,7 @@ function answerText(nr: number, result: number, ret1: number, errno: number, dat
   if (def === undefined) return formatResult(defOf(nr, 0), result);
   const kind = def.ret.kind;
   // The common answers, without building the value formatResult takes.
-  if ((kind === 'int' || kind === 'void') && data === null && Number.isInteger(result) && !Object.is(result, -0)) return String(result);
+  if ((kind === 'int' || kind === 'void') && data === null) return formatInt(result);
   return formatResult(def, answerValue(def, result, ret1, data));
 }
 
