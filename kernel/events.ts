@@ -175,8 +175,12 @@ interface Tap {
   cursor: number;
 }
 
-/** Default ring capacity (events). */
+/** Default ring capacity (events): what async readers can fall behind by before they lose events. */
 export const RING_EVENTS = 1 << 16;
+/** The ring's size while no async reader needs a history (only taps and listeners): small enough to stay in the
+ *  CPU's cache (~200 KB). A ring of RING_EVENTS is megabytes, cold again by the time it wraps, and writing it
+ *  cost more than all the rest of recording a call. */
+export const TAP_RING_EVENTS = 1 << 10;
 
 export class EventStream {
   /** Whether anyone consumes events. A plain field (emit sites test it on every call), kept by subscribe/drop. */
@@ -290,9 +294,9 @@ export class EventStream {
     return reader;
   }
 
-  /** @internal whether event `id` is still in the ring (it is one of the last `capacity`). */
+  /** @internal whether event `id` is still in the ring (it is one of the last the ring has room for). */
   holds(id: number): boolean {
-    return this.ring !== null && id < this.nextId && id >= this.nextId - this.capacity && id > 0;
+    return this.ring !== null && id < this.nextId && id >= this.nextId - this.ring.capacity && id > 0;
   }
 
   /** @internal the ring, while anyone consumes events. */
@@ -307,13 +311,26 @@ export class EventStream {
 
   /** @internal */
   drop(r: Reader): void {
-    if (this.readers.delete(r)) this.ended();
+    if (!this.readers.delete(r)) return;
+    this.ended();
+    if (this.readers.size === 0) this.resize();
   }
 
   private begin(how: string): void {
     if (!this.enabled) throw new AgentixError('ERR_EVENTS_OFF', `${how}: this kernel was booted with events: false; boot it with events on to observe it`);
-    this.ring ??= new EventRing(this.capacity);
     this.active = true;
+    this.resize(how === 'subscribe');
+  }
+
+  /** Gives the ring the size its consumers need: RING_EVENTS with an async reader, else TAP_RING_EVENTS. A new
+   *  ring starts empty: taps first get everything pending, and readers only ever read events from their own
+   *  subscription on, which the new ring will hold. */
+  private resize(reader = false): void {
+    if (!this.active) return;
+    const size = reader || this.readers.size !== 0 ? this.capacity : Math.min(this.capacity, TAP_RING_EVENTS);
+    if (this.ring !== null && this.ring.capacity === size) return;
+    if (this.ring !== null) this.drain();
+    this.ring = new EventRing(size);
   }
 
   private ended(): void {
@@ -325,7 +342,7 @@ export class EventStream {
   /** The next id; first, if a tap has not had the event whose slot it takes, the taps get everything pending. */
   private take(): number {
     // Before the id is taken: drain() hands over everything below nextId, and this one is not written yet.
-    if (this.nextId - this.tapFloor >= this.capacity) this.drain();
+    if (this.nextId - this.tapFloor >= this.ring!.capacity) this.drain();
     return this.nextId++;
   }
 

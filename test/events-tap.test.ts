@@ -50,6 +50,22 @@ describe('EventStream.tap', () => {
     expect(s.active).toBe(false);
   });
 
+  it('loses nothing while the ring grows for a reader that subscribes and shrinks when it leaves', async () => {
+    const s = new EventStream(4096);
+    const ids: number[] = [];
+    const untap = s.tap((ring, from, to) => {
+      for (let id = from; id < to; id++) ids.push(ring.event(id).id);
+    });
+    emitMixed(s, 1500); // more than a tap-only ring holds: it hands batches over as it wraps
+    const reader = s.subscribe({ kind: 'reap' });
+    emitMixed(s, 3); // a reap (id 1501), then a call
+    expect(((await reader.next()).value as Stamped).id).toBe(1501);
+    await reader.return!();
+    emitMixed(s, 10);
+    untap();
+    expect(ids).toEqual(Array.from({ length: 1513 }, (_, i) => i + 1));
+  });
+
   it('runs after the emitting code, not inside it: one batch per turn of the microtask queue', async () => {
     const s = new EventStream(1024);
     const batches: number[] = [];
