@@ -48,6 +48,9 @@ export interface KernelOptions {
    *  give the same schedule, run after run. */
   deterministic?: boolean;
   seed?: number;
+  /** false: a kernel nobody can observe (events(), stream.on and stream.tap throw ERR_EVENTS_OFF). Default true;
+   *  with events on and nobody subscribed, events cost one test per emit site (docs/events.md, Cost). */
+  events?: boolean;
   logLevel?: LevelWithSilent;
   logger?: Logger;
 }
@@ -192,6 +195,7 @@ export class Kernel extends KernelCore {
       seed: opts.seed ?? PARAM.seed,
       pipeBytes: opts.pipeSize === undefined ? PARAM.pipeBytes : parseSize(opts.pipeSize),
       userWaitUs: opts.waitInPlaceUs ?? PARAM.userWaitUs,
+      events: opts.events ?? PARAM.events,
     };
     if (!Number.isInteger(params.userWaitUs) || params.userWaitUs < 0 || params.userWaitUs > 60_000_000) {
       throw new AgentixError('ERR_INVALID_OPTION', `waitInPlaceUs: expected an integer from 0 to 60000000 microseconds, got ${String(params.userWaitUs)}`);

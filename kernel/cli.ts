@@ -10,7 +10,7 @@ import { SYSCALLS } from '../abi/syscalls.js';
 import { allErrnos, signature } from '../abi/describe.js';
 import { Kernel, type ExitResult } from './api.js';
 import { AgentixError, toError } from './errors.js';
-import type { Stamped } from './events.js';
+import { eachEvent, type Stamped } from './events.js';
 import { ChromeTraceBuilder } from './perfetto.js';
 import { formatIpcs, formatMemory, formatProcesses, formatRunqueue, formatSyscalls, ProcHistory, SyscallCounts } from './stats.js';
 import { eventToJson, FileLines, jsonlHeader, parseCallFilter, Strace } from './trace.js';
@@ -132,11 +132,11 @@ interface ObserveOptions {
 /** What --trace, --events, --perfetto and --stats attach, and how each ends. */
 class Observers {
   private readonly feeds: ((e: Stamped) => void)[] = [];
+  private readonly taps: (() => void)[] = [];
   private readonly files: FileLines[] = [];
   private readonly timeline: ChromeTraceBuilder | null = null;
   private readonly history: ProcHistory | null = null;
   private readonly counts: SyscallCounts | null = null;
-  private readonly unsubscribe: () => void = () => {};
 
   constructor(
     private readonly kernel: Kernel,
@@ -145,9 +145,19 @@ class Observers {
     if (o.trace !== undefined || o.traceFile !== undefined) {
       const names = parseCallFilter(o.trace ?? 'all');
       const out = o.traceFile === undefined ? null : this.file(o.traceFile);
-      const write = out === null ? (line: string) => void process.stderr.write(line + '\n') : (line: string) => out.line(line);
+      // A tap: lines are made in batches after the calls were answered, from the ring's columns, and go to stderr
+      // one write per batch.
+      let batch = '';
+      const write = out === null ? (line: string) => void (batch += line + '\n') : (line: string) => out.line(line);
       const strace = new Strace(write, names, kernel.params.deterministic ? 'kernel' : 'wall');
-      this.feeds.push((e) => strace.feed(e));
+      this.taps.push(kernel.stream.tap((ring, from, to) => {
+        try {
+          strace.consume(ring, from, to);
+        } finally {
+          if (batch !== '') process.stderr.write(batch);
+          batch = '';
+        }
+      }));
     }
     if (o.events !== undefined) {
       const out = this.file(o.events);
@@ -170,10 +180,11 @@ class Observers {
       });
     }
     const feeds = this.feeds;
-    if (feeds.length === 1) this.unsubscribe = kernel.stream.on(feeds[0]!);
-    else if (feeds.length > 1) this.unsubscribe = kernel.stream.on((e) => {
-      for (const f of feeds) f(e);
-    });
+    if (feeds.length !== 0) {
+      this.taps.push(kernel.stream.tap(eachEvent((e) => {
+        for (const f of feeds) f(e);
+      })));
+    }
   }
 
   /** Opens an output file, failing as a usage error (before the program starts) if it cannot be written. */
@@ -191,6 +202,7 @@ class Observers {
   stats(status: ExitResult): string {
     if (this.history === null || this.counts === null) return '';
     const k = this.kernel;
+    k.stream.drain(); // the taps have every event up to now
     const ps = k.ps();
     const how = status.signalName !== null ? `was killed by ${status.signalName}` : `exited with ${status.code ?? 0}`;
     return [
@@ -208,7 +220,7 @@ class Observers {
 
   /** Stops listening and finishes every file (the timeline is written whole, now). */
   close(): void {
-    this.unsubscribe();
+    for (const untap of this.taps) untap();
     for (const f of this.files) f.close();
     if (this.timeline !== null && this.o.perfetto !== undefined) {
       try {

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   ERR_NO_SUCH_PROCESS: 'no live process has that pid',
   ERR_INVALID_SIGNAL: 'the signal is not a known signal name or number',
   ERR_USAGE: 'the command line is not valid',
+  ERR_EVENTS_OFF: 'the kernel was booted with events: false, so nothing can subscribe to its events',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

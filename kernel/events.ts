@@ -1,19 +1,28 @@
-// The kernel's event stream. Subsystems emit typed events into it; with no subscriber, emit costs one branch.
-// Subscribers: synchronous listeners (on), which see every event as it happens and must be quick, and
-// asynchronous readers (subscribe, and Kernel.events()), which read from a bounded ring at their own pace. A
-// reader that falls more than the ring's capacity behind is told how many events it missed, and the kernel
-// never waits for it: the cost of an emit is one ring store plus waking readers that sleep, whatever they do.
+// The kernel's event stream. Subsystems emit typed events into it; with no subscriber, an emit site costs one test
+// of a plain field (`active`). Consumers:
+//   - taps (tap): lossless, batched, called after the kernel answered (a microtask), never inside a call unless
+//     the ring is about to overwrite what a tap has not seen yet; they read the ring's columns (eventring.ts);
+//   - asynchronous readers (subscribe, and Kernel.events()), which read from the bounded ring at their own pace:
+//     one that falls more than the ring's capacity behind is told how many events it missed, and the kernel never
+//     waits for it;
+//   - synchronous listeners (on), which get every event as an object as it happens and must be quick.
+// Syscall enter and exit events go into the ring as columns and become objects only for whoever asks for one.
 //
 // Every event has an id (increasing from 1), a timestamp (ms, performance.now()) and a cause: the id of the
 // event that led to it (the sys_enter of the call being served when it happened, or the wake that finished a
 // parked call), 0 when none. The shapes below are the schema; EVENT_SCHEMA changes when one changes.
 
+import { AgentixError, toError } from './errors.js';
+import { EventRing } from './eventring.js';
+import { compile, Reader } from './eventreader.js';
 import type { ProcState } from './proc.js';
+
+export { matcher } from './eventreader.js';
+
+export { EventRing, TRACE_BYTES } from './eventring.js';
 
 /** Version of the event shapes (docs/events.md). */
 export const EVENT_SCHEMA = 2;
-/** Bytes of a syscall's data argument or result kept in its trace event. */
-export const TRACE_BYTES = 64;
 
 /** Every event names the process it is about (for kernel-wide ones, the process whose request caused it; 0 the kernel). */
 export type KernelEvent =
@@ -127,133 +136,238 @@ export interface EventFilter {
   readonly syscall?: string | readonly string[];
 }
 
-const asSet = <T>(v: T | readonly T[] | undefined): Set<T> | null =>
-  v === undefined ? null : new Set(Array.isArray(v) ? (v as readonly T[]) : [v as T]);
+/**
+ * A tap's consumer: the events with ids from..to-1, in order, all still in `ring` for the length of the call
+ * (read them with ring.event(id), or column by column). Every event reaches every tap exactly once.
+ */
+export type TapConsumer = (ring: EventRing, from: number, to: number) => void;
 
-/** A compiled filter: true if the event passes. */
-export function matcher(f: EventFilter = {}): (e: Stamped) => boolean {
-  const pids = asSet(f.pid);
-  const kinds = asSet(f.kind);
-  const calls = asSet(f.syscall);
-  return (e) =>
-    (pids === null || pids.has(e.pid)) &&
-    (kinds === null || kinds.has(e.kind)) &&
-    (calls === null || (e.kind !== 'sys_enter' && e.kind !== 'sys_exit') || calls.has(e.name));
+/** A TapConsumer that hands over each event as an object, for consumers written for `on`. */
+export function eachEvent(feed: (e: Stamped) => void): TapConsumer {
+  return (ring, from, to) => {
+    for (let id = from; id < to; id++) feed(ring.event(id));
+  };
 }
 
-/** Default ring capacity (events). */
+interface Tap {
+  readonly consume: TapConsumer;
+  readonly onError: (error: Error) => void;
+  /** The first id it has not been given. */
+  cursor: number;
+}
+
+/** Default ring capacity (events): what async readers can fall behind by before they lose events. */
 export const RING_EVENTS = 1 << 16;
+/** The ring's size while no async reader needs a history (only taps and listeners): small enough to stay in the
+ *  CPU's cache (~200 KB). A ring of RING_EVENTS is megabytes, cold again by the time it wraps, and writing it
+ *  cost more than all the rest of recording a call. */
+export const TAP_RING_EVENTS = 1 << 10;
 
 export class EventStream {
-  private readonly listeners = new Set<Listener>();
-  private readonly readers = new Set<Reader>();
-  private ring: Stamped[] = [];
-  private nextId = 1;
+  /** Whether anyone consumes events. A plain field (emit sites test it on every call), kept by subscribe/drop. */
+  active = false;
   /** The event that causes whatever is emitted now (the kernel sets it around the work it does). */
   cause = 0;
+  private readonly listeners = new Set<Listener>();
+  private readonly readers = new Set<Reader>();
+  private taps: Tap[] = [];
+  /** The smallest cursor of any tap: the ring must not overwrite it (Infinity with no tap). */
+  private tapFloor = Infinity;
+  private drainQueued = false;
+  private ring: EventRing | null = null;
+  private nextId = 1;
+  /** False for a kernel booted with `events: false`: nothing may subscribe. */
+  private enabled = true;
 
   constructor(readonly capacity = RING_EVENTS) {}
-
-  get active(): boolean {
-    return this.listeners.size !== 0 || this.readers.size !== 0;
-  }
 
   /** The id the next event will get. */
   get next(): number {
     return this.nextId;
   }
 
+  /** Makes this a stream nobody may consume (Kernel.boot({ events: false })): subscribing throws. */
+  disable(): void {
+    if (this.active) throw new Error('kernel bug: events disabled while consumed');
+    this.enabled = false;
+  }
+
   /** Stamps and publishes an event; returns its id (0 when nobody listens and it was dropped at once). */
   emit(e: KernelEvent): number {
-    if (this.listeners.size === 0 && this.readers.size === 0) return 0;
-    const id = this.nextId++;
+    if (!this.active) return 0;
+    const id = this.take();
     // Stamp the event in place: every emitter passes a fresh literal, and copying it ({ ...e }) costs several
     // microseconds per event on Node 20, which would make tracing many times slower than the calls it traces.
     const stamped = e as Mutable<Stamped>;
     stamped.id = id;
     stamped.ts = performance.now();
     stamped.cause = this.cause;
+    this.ring!.object(id, stamped);
     for (const l of this.listeners) l(stamped);
-    if (this.readers.size !== 0) {
-      this.ring[id % this.capacity] = stamped;
-      for (const r of this.readers) r.notify();
-    }
+    this.published();
+    return id;
+  }
+
+  /** A sys_enter, written into the ring's columns. `args`: as the executor decoded them (it reuses the array).
+   *  `ts`: performance.now() when the call entered (the kernel has read the clock already; reading it costs
+   *  ~100 ns, a good share of a null call). */
+  sysEnter(pid: number, nr: number, args: readonly unknown[], argc: number, ts: number): number {
+    if (!this.active) return 0;
+    const id = this.take();
+    this.ring!.enter(id, ts, this.cause, pid, nr, args, argc);
+    this.publishCall(id);
+    return id;
+  }
+
+  /** A sys_exit, written into the ring's columns; `dataLen` bytes of `payload` are its data (-1: null). `ts`: as
+   *  for sysEnter. */
+  sysExit(
+    pid: number, nr: number, result: number, ret1: number, errno: number, durationNs: number, enter: number,
+    payload: Uint8Array, dataLen: number, ts: number,
+  ): number {
+    if (!this.active) return 0;
+    const id = this.take();
+    this.ring!.exit(id, ts, this.cause, pid, nr, result, ret1, errno, durationNs, enter, payload, dataLen);
+    this.publishCall(id);
     return id;
   }
 
   /** Subscribes a synchronous listener; returns the unsubscribe function. */
   on(listener: Listener): () => void {
+    this.begin('on');
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return () => {
+      if (this.listeners.delete(listener)) this.ended();
+    };
+  }
+
+  /**
+   * Subscribes a tap: `consume` gets every event from now on, in batches, after the kernel has answered the call
+   * that caused them (a microtask), or at once if the ring is about to overwrite events it has not had. A tap
+   * that throws is detached and its error goes to `onError` (default: a process warning); the kernel and the
+   * other consumers go on. The returned function hands it what is still pending, then detaches it.
+   */
+  tap(consume: TapConsumer, onError: (error: Error) => void = warnTapError): () => void {
+    this.begin('tap');
+    const t: Tap = { consume, onError, cursor: this.nextId };
+    this.taps = [...this.taps, t];
+    this.tapFloor = Math.min(this.tapFloor, t.cursor);
+    return () => {
+      if (!this.taps.includes(t)) return;
+      this.deliver(t, this.nextId);
+      this.detach(t);
+    };
+  }
+
+  /** Gives every tap what it has not had yet. */
+  drain(): void {
+    this.drainQueued = false;
+    const end = this.nextId;
+    for (const t of this.taps) this.deliver(t, end);
+    this.tapFloor = this.taps.length === 0 ? Infinity : end;
   }
 
   /** An async reader of events from now on that pass the filter; `return()` (or break in for-await) ends it. */
   subscribe(filter: EventFilter = {}): AsyncIterableIterator<Stamped | Lost> {
-    const reader = new Reader(this, matcher(filter));
+    this.begin('subscribe');
+    const reader = new Reader(this, compile(filter));
     this.readers.add(reader);
     return reader;
   }
 
+  /** @internal whether event `id` is still in the ring (it is one of the last the ring has room for). */
+  holds(id: number): boolean {
+    return this.ring !== null && id < this.nextId && id >= this.nextId - this.ring.capacity && id > 0;
+  }
+
+  /** @internal the ring, while anyone consumes events. */
+  get columns(): EventRing | null {
+    return this.ring;
+  }
+
   /** @internal the event with this id if the ring still holds it. */
   at(id: number): Stamped | undefined {
-    const e = this.ring[id % this.capacity];
-    return e !== undefined && e.id === id ? e : undefined;
+    return this.holds(id) ? this.ring!.event(id) : undefined;
   }
 
   /** @internal */
   drop(r: Reader): void {
-    this.readers.delete(r);
-    if (this.readers.size === 0) this.ring = [];
+    if (!this.readers.delete(r)) return;
+    this.ended();
+    if (this.readers.size === 0) this.resize();
+  }
+
+  private begin(how: string): void {
+    if (!this.enabled) throw new AgentixError('ERR_EVENTS_OFF', `${how}: this kernel was booted with events: false; boot it with events on to observe it`);
+    this.active = true;
+    this.resize(how === 'subscribe');
+  }
+
+  /** Gives the ring the size its consumers need: RING_EVENTS with an async reader, else TAP_RING_EVENTS. A new
+   *  ring starts empty: taps first get everything pending, and readers only ever read events from their own
+   *  subscription on, which the new ring will hold. */
+  private resize(reader = false): void {
+    if (!this.active) return;
+    const size = reader || this.readers.size !== 0 ? this.capacity : Math.min(this.capacity, TAP_RING_EVENTS);
+    if (this.ring !== null && this.ring.capacity === size) return;
+    if (this.ring !== null) this.drain();
+    this.ring = new EventRing(size);
+  }
+
+  private ended(): void {
+    if (this.listeners.size !== 0 || this.readers.size !== 0 || this.taps.length !== 0) return;
+    this.active = false;
+    this.ring = null;
+  }
+
+  /** The next id; first, if a tap has not had the event whose slot it takes, the taps get everything pending. */
+  private take(): number {
+    // Before the id is taken: drain() hands over everything below nextId, and this one is not written yet.
+    if (this.nextId - this.tapFloor >= this.ring!.capacity) this.drain();
+    return this.nextId++;
+  }
+
+  private publishCall(id: number): void {
+    if (this.listeners.size !== 0) {
+      const e = this.ring!.event(id);
+      for (const l of this.listeners) l(e);
+    }
+    this.published();
+  }
+
+  private published(): void {
+    if (this.taps.length !== 0 && !this.drainQueued) {
+      this.drainQueued = true;
+      queueMicrotask(this.drainTask);
+    }
+    if (this.readers.size !== 0) for (const r of this.readers) r.notify();
+  }
+
+  private readonly drainTask = (): void => {
+    if (this.drainQueued) this.drain();
+  };
+
+  private deliver(t: Tap, end: number): void {
+    const from = t.cursor;
+    if (from >= end || this.ring === null) return;
+    t.cursor = end;
+    try {
+      t.consume(this.ring, from, end);
+    } catch (e: unknown) {
+      this.detach(t);
+      t.onError(toError(e));
+    }
+  }
+
+  private detach(t: Tap): void {
+    const i = this.taps.indexOf(t);
+    if (i < 0) return;
+    this.taps = this.taps.filter((x) => x !== t);
+    this.tapFloor = this.taps.reduce((m, x) => Math.min(m, x.cursor), Infinity);
+    this.ended();
   }
 }
 
-class Reader implements AsyncIterableIterator<Stamped | Lost> {
-  private cursor: number;
-  private wake: (() => void) | null = null;
-  private done = false;
-
-  constructor(
-    private readonly stream: EventStream,
-    private readonly pass: (e: Stamped) => boolean,
-  ) {
-    this.cursor = stream.next;
-  }
-
-  notify(): void {
-    const w = this.wake;
-    if (w !== null) {
-      this.wake = null;
-      w();
-    }
-  }
-
-  async next(): Promise<IteratorResult<Stamped | Lost>> {
-    for (;;) {
-      if (this.done) return { done: true, value: undefined };
-      const oldest = this.stream.next - this.stream.capacity;
-      if (this.cursor < oldest) {
-        const count = oldest - this.cursor;
-        this.cursor = oldest;
-        return { done: false, value: { kind: 'lost', count } };
-      }
-      while (this.cursor < this.stream.next) {
-        const e = this.stream.at(this.cursor++);
-        if (e !== undefined && this.pass(e)) return { done: false, value: e };
-      }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-    }
-  }
-
-  return(): Promise<IteratorResult<Stamped | Lost>> {
-    this.done = true;
-    this.stream.drop(this);
-    this.notify();
-    return Promise.resolve({ done: true, value: undefined });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<Stamped | Lost> {
-    return this;
-  }
+function warnTapError(error: Error): void {
+  process.emitWarning(`an event tap threw and was detached: ${error.message}`, { code: 'AGENTIX_TAP_FAILED' });
 }

@@ -64,6 +64,7 @@ export class KernelCore extends ProcessTable implements Waker {
     readonly log: Logger,
   ) {
     super();
+    if (!params.events) this.stream.disable();
     this.clock = params.deterministic
       ? new VirtualClock({ userNs: params.detUserNs, syscallNs: params.detSyscallNs })
       : new WallClock();
@@ -392,13 +393,10 @@ export class KernelCore extends ProcessTable implements Waker {
   // ---- tracing ----
 
   private traceEnter(p: Proc, def: SyscallDef, args: readonly unknown[], argc: number): void {
-    const copy: unknown[] = [];
-    for (let i = 0; i < argc; i++) {
-      const a = args[i];
-      copy.push(a instanceof Uint8Array ? a.slice(0, TRACE_BYTES) : a);
-    }
     this.stream.cause = 0;
-    p.enterEvent = this.stream.emit({ kind: 'sys_enter', pid: p.pid, nr: def.nr, name: def.name, args: copy });
+    // On the wall clock the request path has just read it (callStartNs); events are stamped in wall ms.
+    const ts = this.clock.virtual || p.callStartNs === 0 ? performance.now() : p.callStartNs / 1e6;
+    p.enterEvent = this.stream.sysEnter(p.pid, def.nr, args, argc, ts);
     p.wakeEvent = 0;
     this.stream.cause = p.enterEvent;
   }
@@ -408,12 +406,11 @@ export class KernelCore extends ProcessTable implements Waker {
     const now = this.nowNs();
     const cause = this.stream.cause;
     this.stream.cause = p.wakeEvent !== 0 ? p.wakeEvent : p.enterEvent;
-    this.stream.emit({
-      kind: 'sys_exit', pid: p.pid, nr: p.channel.i32[kNr]!, name: p.syscall, result: r < 0 ? -1 : r,
-      ret1: r < 0 ? 0 : p.channel.f64[RET1]!, errno: r < 0 ? -r : 0,
-      durationNs: p.callStartNs === 0 ? 0 : now - p.callStartNs, enter: p.enterEvent === 0 ? null : p.enterEvent,
-      data: r >= 0 && p.replyLen > 0 ? p.channel.payload.slice(0, Math.min(p.replyLen, TRACE_BYTES)) : null,
-    });
+    this.stream.sysExit(
+      p.pid, p.channel.i32[kNr]!, r < 0 ? -1 : r, r < 0 ? 0 : p.channel.f64[RET1]!, r < 0 ? -r : 0,
+      p.callStartNs === 0 ? 0 : now - p.callStartNs, p.enterEvent, p.channel.payload,
+      r >= 0 && p.replyLen > 0 ? Math.min(p.replyLen, TRACE_BYTES) : -1, this.clock.virtual ? performance.now() : now / 1e6,
+    );
     this.stream.cause = cause;
     p.enterEvent = 0;
     p.wakeEvent = 0;

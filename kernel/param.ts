@@ -47,6 +47,8 @@ export const PARAM = {
   /** Memory pressure events when usage crosses these fractions of memBytes (rising and falling). */
   memPressureWarn: 0.8,
   memPressureCritical: 0.95,
+  /** Whether the kernel has an event stream; false: nothing can subscribe (the baseline tracing is measured against). */
+  events: true,
   /** Bytes of data a pipe's ring holds (a power of two; Linux's default pipe capacity is 64 KiB). */
   pipeBytes: 64 * 1024,
 } as const;

@@ -19,9 +19,10 @@ const DEPTH_MAX = 4;
 const ESCAPES: Readonly<Record<number, string>> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 34: '\\"', 92: '\\\\' };
 
 /** Bytes as a quoted C string, as strace prints them: escapes for control bytes, octal for the rest, at most
- *  `max` bytes then `...` after the closing quote. */
-export function formatBytes(b: Uint8Array, max = STRING_MAX): string {
-  const n = Math.min(b.length, max);
+ *  `max` bytes then `...` after the closing quote. `total`: how many bytes there were, when `b` holds only the
+ *  first of them (a trace event keeps TRACE_BYTES): `...` then says there were more than `max`. */
+export function formatBytes(b: Uint8Array, max = STRING_MAX, total = b.length): string {
+  const n = Math.min(b.length, max, total);
   let out = '"';
   for (let i = 0; i < n; i++) {
     const c = b[i]!;
@@ -35,13 +36,13 @@ export function formatBytes(b: Uint8Array, max = STRING_MAX): string {
       out += '\\' + (next >= 0x30 && next <= 0x37 ? oct.padStart(3, '0') : oct);
     }
   }
-  return out + '"' + (b.length > max ? '...' : '');
+  return out + '"' + (total > max ? '...' : '');
 }
 
 const utf8 = new TextEncoder();
 
 /** A number as the ABI carries it: integers plainly, anything else (NaN, -0, fractions) as JavaScript spells it. */
-function formatNumber(v: number): string {
+export function formatNumber(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
@@ -72,12 +73,12 @@ function formatKey(k: string): string {
 }
 
 /** Flag bits by name, `|`-joined, with any bits the argument does not define in hex: `WNOHANG|0x4`. */
-function formatFlags(bits: Readonly<Record<string, number>>, v: number): string {
+function formatFlags(bits: Readonly<Record<string, number>>, v: number, entries = Object.entries(bits)): string {
   if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) return formatNumber(v);
   if (v === 0) return '0';
   const names: string[] = [];
   let rest = v;
-  for (const [name, bit] of Object.entries(bits)) {
+  for (const [name, bit] of entries) {
     if ((v & bit) === bit && bit !== 0) {
       names.push(name);
       rest &= ~bit;
@@ -150,17 +151,124 @@ export function formatResult(def: SyscallDef, result: unknown): string {
   }
 }
 
-/** `<0.021 ms>`, or nothing when the duration is unknown. */
-function formatDuration(durationNs: number | null): string {
-  return durationNs === null ? '' : ` <${(durationNs / 1e6).toFixed(3)} ms>`;
+/** `0.021 ms`: a duration in nanoseconds as traces and descriptions print it, to the microsecond. Integer
+ *  arithmetic: a trace prints one per call, and toFixed costs several times more. */
+export function formatMs(ns: number): string {
+  const us = Math.round(ns / 1000);
+  if (us >= 0 && us < SHORT_MS.length) return SHORT_MS[us]!;
+  if (!(us >= 0 && us <= Number.MAX_SAFE_INTEGER)) return `${(ns / 1e6).toFixed(3)} ms`;
+  const ms = Math.floor(us / 1000);
+  const frac = us - ms * 1000;
+  return `${ms}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac} ms`;
+}
+
+/** `0.000 ms` to `0.999 ms`, made once: most calls last less than a millisecond. */
+const SHORT_MS: readonly string[] = Array.from({ length: 1000 }, (_, us) => `0.${String(us).padStart(3, '0')} ms`);
+
+/** Small non-negative integers as text, made once (pids, descriptors, counts): a trace prints several per call. */
+const SMALL_INTS: readonly string[] = Array.from({ length: 4096 }, (_, i) => String(i));
+
+/** An integer as formatNumber prints it, from SMALL_INTS when it is one. */
+export function formatInt(v: number): string {
+  return v >= 0 && v < SMALL_INTS.length && (v | 0) === v && !Object.is(v, -0) ? SMALL_INTS[v]! : formatNumber(v);
+}
+
+/** ` <0.021 ms>`, or nothing when the duration is unknown. */
+export function formatDuration(durationNs: number | null): string {
+  if (durationNs === null) return '';
+  const us = Math.round(durationNs / 1000);
+  return us >= 0 && us < SHORT_DURATIONS.length ? SHORT_DURATIONS[us]! : ` <${formatMs(durationNs)}>`;
+}
+
+/** ` <0.000 ms>` to ` <0.999 ms>`, made once. */
+const SHORT_DURATIONS: readonly string[] = Array.from({ length: 1000 }, (_, us) => ` <0.${String(us).padStart(3, '0')} ms>`);
+
+/** One argument's formatter, specialised to its ABI type once per definition (a trace formats every call). */
+export type ArgFormatter = (v: unknown) => string;
+
+function compileArg(a: Arg): ArgFormatter {
+  switch (a.kind) {
+    case 'int':
+    case 'fd':
+    case 'pid':
+      return (v) => (typeof v === 'number' ? formatInt(v) : formatArg(a, v));
+    case 'flags': {
+      const entries = Object.entries(a.bits);
+      return (v) => (typeof v === 'number' ? formatFlags(a.bits, v, entries) : formatArg(a, v));
+    }
+    case 'signal':
+    case 'bytes':
+    case 'record':
+      return (v) => formatArg(a, v);
+    default: {
+      const never: never = a;
+      return () => String(never);
+    }
+  }
+}
+
+interface CompiledCall {
+  /** `read(` */
+  readonly open: string;
+  readonly args: readonly ArgFormatter[];
+}
+
+const compiled = new WeakMap<SyscallDef, CompiledCall>();
+
+function compiledCall(def: SyscallDef): CompiledCall {
+  let c = compiled.get(def);
+  if (c === undefined) {
+    c = { open: `${def.name}(`, args: def.args.map(compileArg) };
+    compiled.set(def, c);
+  }
+  return c;
+}
+
+/** The formatters of a call's arguments, in order (compiled on first use, then cached). */
+export function argFormatters(def: SyscallDef): readonly ArgFormatter[] {
+  return compiledCall(def).args;
+}
+
+/** `[pid 3] `, made once per pid. */
+const PID_TAGS: string[] = [];
+
+function pidTag(pid: number): string {
+  if (!(pid >= 0 && pid < 1 << 16 && (pid | 0) === pid)) return `[pid ${pid}] `;
+  return (PID_TAGS[pid] ??= `[pid ${pid}] `);
+}
+
+/** Where formatHead reads arguments: argOf(key, i) is argument i of the call `key` names (an event ring's id). */
+export interface ArgSource {
+  argOf(key: number, i: number): unknown;
+}
+
+/** `[pid 3] read(4, 4096`: a call's line up to its closing parenthesis, which the answer or `<unfinished ...>`
+ *  then completes. Arguments past the definition's (a frame with too many slots) print as plain values. */
+export function formatHead(pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): string {
+  const c = compiledCall(def);
+  const fmts = c.args;
+  let out = pidTag(pid) + c.open;
+  for (let i = 0; i < argc; i++) {
+    const v = src.argOf(key, i);
+    const f = fmts[i];
+    if (i !== 0) out += ', ';
+    out += f !== undefined ? f(v) : typeof v === 'number' ? formatNumber(v) : formatValue(v);
+  }
+  return out;
+}
+
+/** An ArgSource over an argument list (key unused). */
+export function listArgs(args: readonly unknown[]): ArgSource {
+  return { argOf: (_key, i) => args[i] };
 }
 
 /** The argument list: each value by its argument's type; values past the table's arguments (a frame with too
  *  many slots) are shown as numbers after them. */
 function formatArgs(def: SyscallDef, args: readonly unknown[]): string {
+  const fmts = argFormatters(def);
   const shown = args.map((v, i) => {
-    const a = def.args[i];
-    return a === undefined ? (typeof v === 'number' ? formatNumber(v) : formatValue(v)) : formatArg(a, v);
+    const f = fmts[i];
+    return f === undefined ? (typeof v === 'number' ? formatNumber(v) : formatValue(v)) : f(v);
   });
   return shown.join(', ');
 }

@@ -10,9 +10,10 @@ import { signalName } from '../abi/signals.js';
 import { SYSCALLS } from '../abi/syscalls.js';
 import type { SyscallDef } from '../abi/types.js';
 import { AgentixError } from './errors.js';
-import { EVENT_SCHEMA, TRACE_BYTES, type KernelEvent, type Stamped } from './events.js';
+import { EVENT_SCHEMA, TRACE_BYTES, type KernelEvent, type Stamped, type TapConsumer } from './events.js';
+import { SLOT_ENTER, SLOT_EXIT, syscallName } from './eventring.js';
 import { Decoder } from '@msgpack/msgpack';
-import { formatArg, formatCall, formatResumed, unknownSyscall } from './strace.js';
+import { formatDuration, formatErrno, formatHead, formatInt, formatMs, formatResult, listArgs, unknownSyscall } from './strace.js';
 
 type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
 
@@ -52,14 +53,13 @@ export function parseCallFilter(spec: string): ReadonlySet<string> | null {
 
 // ---- strace --------------------------------------------------------------------------------------------------------
 
-/** Definitions as traces print them. strace.ts formats results by kind and predates the 'message' kind (bytes
- *  plus a priority): those results print as bytes, which they are. */
-const TRACE_DEFS = new Map<number, SyscallDef>(
-  DEFS.map((d) => [d.nr, d.ret.kind === 'message' ? { ...d, ret: { kind: 'bytes' } } : d]),
-);
+/** Definitions as traces print them, by number. strace.ts formats results by kind and predates the 'message' kind
+ *  (bytes plus a priority): those results print as bytes, which they are. */
+const TRACE_DEFS: (SyscallDef | undefined)[] = [];
+for (const d of DEFS) TRACE_DEFS[d.nr] = d.ret.kind === 'message' ? { ...d, ret: { kind: 'bytes' } } : d;
 
 function defOf(nr: number, argc: number): SyscallDef {
-  return TRACE_DEFS.get(nr) ?? unknownSyscall(nr, argc);
+  return TRACE_DEFS[nr] ?? unknownSyscall(nr, argc);
 }
 
 /** Room for a bytes result that its event cut short (it keeps TRACE_BYTES of it), so that a read of 4096 bytes
@@ -70,38 +70,41 @@ const BEHIND = new Uint8Array(PAYLOAD_MAX);
 const decoder = new Decoder();
 
 /** The value strace.ts prints for a call's answer: both integers of a pair, a record decoded (when its event kept
- *  all of it), the bytes of a bytes result, else the integer. */
-function answerOf(e: Of<'sys_exit'>): unknown {
-  const kind = TRACE_DEFS.get(e.nr)?.ret.kind;
-  if (kind === 'pair') return [e.result, e.ret1];
-  const d = e.data;
+ *  all of it), the bytes of a bytes result, else the integer. `data` may be a view: it is read at once. */
+function answerValue(def: SyscallDef | undefined, result: number, ret1: number, d: Uint8Array | null): unknown {
+  const kind = def?.ret.kind;
+  if (kind === 'pair') return [result, ret1];
   if (kind === 'record' && d !== null && d.length < TRACE_BYTES) {
     try {
       return decoder.decode(d);
     } catch {
-      return e.result;
+      return result;
     }
   }
-  if (d === null || e.result <= 0) return e.result;
-  if (d.length === e.result) return d;
-  if (e.result > BEHIND.length) return e.result;
+  if (d === null || result <= 0) return result;
+  if (d.length === result) return d;
+  if (result > BEHIND.length) return result;
   BEHIND.set(d);
-  return BEHIND.subarray(0, e.result);
+  return BEHIND.subarray(0, result);
+}
+
+/** What strace prints after ` = `: `2 "hi"`, `-1 EBADF (Bad file descriptor)`. */
+function answerText(nr: number, result: number, ret1: number, errno: number, data: Uint8Array | null): string {
+  if (errno !== 0) return formatErrno(errno);
+  const def = TRACE_DEFS[nr];
+  if (def === undefined) return formatResult(defOf(nr, 0), result);
+  const kind = def.ret.kind;
+  // The common answers, without building the value formatResult takes.
+  if ((kind === 'int' || kind === 'void') && data === null) return formatInt(result);
+  return formatResult(def, answerValue(def, result, ret1, data));
 }
 
 interface OpenCall {
   readonly pid: number;
   readonly ts: number;
   readonly def: SyscallDef;
-  readonly args: readonly unknown[];
-  /** Other lines came between its enter and its exit: it was printed as unfinished and resumes. */
-  split: boolean;
-}
-
-/** The first part of a call that has not returned: `[pid 3] read(3, 100 <unfinished ...>`. */
-function unfinished(c: OpenCall): string {
-  const args = c.def.args.map((a, i) => formatArg(a, c.args[i]));
-  return `[pid ${c.pid}] ${c.def.name}(${args.join(', ')} <unfinished ...>`;
+  /** Its line up to the closing parenthesis: `[pid 3] read(3, 100`. */
+  readonly head: string;
 }
 
 /**
@@ -109,6 +112,9 @@ function unfinished(c: OpenCall): string {
  * between is one line; one that other lines interrupt prints as `<unfinished ...>` and then `<... read resumed>`.
  * `exit` never returns (`exit(0) = ?`); a process's end is `+++ exited with 0 +++` or `+++ killed by SIGKILL +++`,
  * and signals are `--- SIGCHLD {from=3, action=ignore} ---`.
+ *
+ * Two ways in, same lines: `feed` takes event objects (a recorded stream, a listener); `consume` is a tap
+ * (EventStream.tap) that reads calls straight from the ring's columns and never builds their event objects.
  */
 export class Strace {
   private readonly calls = new Map<number, OpenCall>();
@@ -128,19 +134,24 @@ export class Strace {
 
   feed(e: Stamped): void {
     switch (e.kind) {
-      case 'sys_enter':
-        return this.enter(e);
+      case 'sys_enter': {
+        if (!this.shows(e.name)) return;
+        const def = defOf(e.nr, e.args.length);
+        return this.enter(e.pid, e.ts, def, formatHead(e.pid, def, e.args.length, listArgs(e.args), 0));
+      }
       case 'sys_exit':
-        return this.exit(e);
+        if (!this.shows(e.name)) return;
+        return this.exit(e.pid, e.ts, e.nr, e.durationNs, answerText(e.nr, e.result, e.ret1, e.errno, e.data));
       case 'signal':
         return this.line(`[pid ${e.pid}] --- ${signalName(e.sig) ?? `signal ${e.sig}`} {from=${e.from}, action=${e.action}} ---`);
       case 'exit': {
         const c = this.calls.get(e.pid);
         if (c !== undefined) {
-          // It died inside a call that never returned.
+          // It died inside a call that never returned: its line in progress ends as unfinished (once), or, if
+          // other lines came since, it resumes with no answer.
           this.calls.delete(e.pid);
-          if (this.open === c) this.line(unfinished(c));
-          else this.line(formatResumed(c.pid, c.def, undefined, 0, null));
+          if (this.open === c) this.cut();
+          else this.line(`[pid ${c.pid}] <... ${c.def.name} resumed> = ?`);
         }
         const end = e.signal !== null ? `killed by ${signalName(e.signal) ?? `signal ${e.signal}`}${e.how === 'crash' ? ' (its worker crashed)' : ''}` : `exited with ${e.code ?? 0}`;
         return this.line(`[pid ${e.pid}] +++ ${end} +++`);
@@ -149,6 +160,39 @@ export class Strace {
         return;
     }
   }
+
+  /** A tap (EventStream.tap): the calls in ids from..to-1, read from the ring's columns. */
+  readonly consume: TapConsumer = (ring, from, to) => {
+    for (let id = from; id < to; id++) {
+      const slot = ring.slotOf(id);
+      if (slot === SLOT_ENTER) {
+        const nr = ring.nrOf(id);
+        const argc = ring.argcOf(id);
+        const def = defOf(nr, argc);
+        if (!this.shows(def.name)) continue;
+        const pid = ring.pidOf(id);
+        const head = formatHead(pid, def, argc, ring, id);
+        const next = id + 1;
+        if (next < to && ring.slotOf(next) === SLOT_EXIT && ring.pidOf(next) === pid && def.ret.kind !== 'noreturn') {
+          // Most calls: the exit follows its enter at once. One line, with no open-call bookkeeping.
+          this.cut();
+          this.calls.delete(pid);
+          const ns = this.clock === 'wall' ? Math.round((ring.tsOf(next) - ring.tsOf(id)) * 1e6) : ring.durationOf(next);
+          this.write(`${head}) = ${answerText(nr, ring.resultOf(next), ring.ret1Of(next), ring.errnoOf(next), ring.dataOf(next))}${formatDuration(ns)}`);
+          id = next;
+          continue;
+        }
+        this.enter(pid, ring.tsOf(id), def, head);
+      } else if (slot === SLOT_EXIT) {
+        const nr = ring.nrOf(id);
+        if (this.names !== null && !this.names.has(syscallName(nr))) continue;
+        const answer = answerText(nr, ring.resultOf(id), ring.ret1Of(id), ring.errnoOf(id), ring.dataOf(id));
+        this.exit(ring.pidOf(id), ring.tsOf(id), nr, ring.durationOf(id), answer);
+      } else {
+        this.feed(ring.objectOf(id));
+      }
+    }
+  };
 
   /** The line in progress (a call whose exit has not come, with nothing printed since its enter), or null. */
   pending(): string | null {
@@ -159,31 +203,27 @@ export class Strace {
     return this.names === null || this.names.has(name);
   }
 
-  private enter(e: Of<'sys_enter'>): void {
-    if (!this.shows(e.name)) return;
-    const def = defOf(e.nr, e.args.length);
-    if (def.ret.kind === 'noreturn') return this.line(formatCall(e.pid, def, e.args, undefined, 0, null));
+  private enter(pid: number, ts: number, def: SyscallDef, head: string): void {
+    if (def.ret.kind === 'noreturn') return this.line(`${head}) = ?`);
     this.cut();
-    const c: OpenCall = { pid: e.pid, ts: e.ts, def, args: e.args, split: false };
-    this.calls.set(e.pid, c);
+    const c: OpenCall = { pid, ts, def, head };
+    this.calls.set(pid, c);
     this.open = c;
   }
 
-  private exit(e: Of<'sys_exit'>): void {
-    if (!this.shows(e.name)) return;
-    const c = this.calls.get(e.pid);
-    this.calls.delete(e.pid);
-    const answer = answerOf(e);
-    const errno = e.errno;
-    const ns = c !== undefined && this.clock === 'wall' ? Math.round((e.ts - c.ts) * 1e6) : e.durationNs;
-    if (c !== undefined && this.open === c) {
-      this.open = null;
-      return this.write(formatCall(e.pid, c.def, c.args, answer, errno, ns));
+  private exit(pid: number, ts: number, nr: number, durationNs: number, answer: string): void {
+    const c = this.calls.get(pid);
+    if (c === undefined) {
+      // No enter: the frame failed validation (its arguments were never decoded), or tracing began mid-call.
+      return this.line(`[pid ${pid}] ${defOf(nr, 0).name}(...) = ${answer}${formatDuration(durationNs)}`);
     }
-    if (c !== undefined) return this.line(formatResumed(e.pid, c.def, answer, errno, ns));
-    // No enter: the frame failed validation (its arguments were never decoded), or tracing began mid-call.
-    const def = defOf(e.nr, 0);
-    this.line(formatCall(e.pid, def, [], answer, errno, e.durationNs).replace(`] ${def.name}()`, `] ${def.name}(...)`));
+    this.calls.delete(pid);
+    const ns = this.clock === 'wall' ? Math.round((ts - c.ts) * 1e6) : durationNs;
+    if (this.open === c) {
+      this.open = null;
+      return this.write(`${c.head}) = ${answer}${formatDuration(ns)}`);
+    }
+    this.line(`[pid ${pid}] <... ${c.def.name} resumed> = ${answer}${formatDuration(ns)}`);
   }
 
   /** Ends the line in progress as unfinished, because another line is about to be printed. */
@@ -191,7 +231,6 @@ export class Strace {
     const c = this.open;
     if (c === null) return;
     this.open = null;
-    c.split = true;
     this.write(unfinished(c));
   }
 
@@ -201,19 +240,23 @@ export class Strace {
   }
 }
 
+/** The first part of a call that has not returned: `[pid 3] read(3, 100 <unfinished ...>`. */
+function unfinished(c: OpenCall): string {
+  return `${c.head} <unfinished ...>`;
+}
+
 /** A call as its enter shows it: `read(3, 100)`. */
 export function formatEnter(e: Of<'sys_enter'>): string {
   const def = defOf(e.nr, e.args.length);
-  return `${def.name}(${def.args.map((a, i) => formatArg(a, e.args[i])).join(', ')})`;
+  const head = formatHead(e.pid, def, e.args.length, listArgs(e.args), 0);
+  return `${head.slice(head.indexOf('] ') + 2)})`;
 }
 
 /** A call's answer as strace prints it after `=`: `2 "hi"`, `-1 EBADF (Bad file descriptor)`. */
 export function formatAnswer(e: Of<'sys_exit'>): string {
-  const line = formatResumed(e.pid, defOf(e.nr, 0), answerOf(e), e.errno, null);
-  return line.slice(line.indexOf(' resumed> = ') + ' resumed> = '.length);
+  return answerText(e.nr, e.result, e.ret1, e.errno, e.data);
 }
 
-const msOf = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 
 /** One line of plain words for any event, without its id, time or cause (docs, logs and the live view). */
 export function describeEvent(e: Stamped): string {
@@ -221,7 +264,7 @@ export function describeEvent(e: Stamped): string {
     case 'sys_enter':
       return formatEnter(e);
     case 'sys_exit':
-      return `${e.name} = ${formatAnswer(e)}${e.durationNs > 0 ? `, ${msOf(e.durationNs)} after its request` : ''}`;
+      return `${e.name} = ${formatAnswer(e)}${e.durationNs > 0 ? `, ${formatMs(e.durationNs)} after its request` : ''}`;
     case 'wake':
       return `woken from "${e.reason}", answer ${e.result}`;
     case 'proc_state':
@@ -239,11 +282,11 @@ export function describeEvent(e: Stamped): string {
     case 'kernel_bug':
       return `kernel bug in ${e.syscall}: ${e.error}`;
     case 'sched':
-      return `gets CPU ${e.cpu} (${e.cls}): vruntime ${msOf(e.vruntime)}, min_vruntime ${msOf(e.minVruntime)}, ` +
-        `runner-up ${e.runnerUp === null ? 'none' : e.cls === 'rt' ? `priority ${e.runnerUp}` : msOf(e.runnerUp)}, ${e.runnable} runnable`;
+      return `gets CPU ${e.cpu} (${e.cls}): vruntime ${formatMs(e.vruntime)}, min_vruntime ${formatMs(e.minVruntime)}, ` +
+        `runner-up ${e.runnerUp === null ? 'none' : e.cls === 'rt' ? `priority ${e.runnerUp}` : formatMs(e.runnerUp)}, ${e.runnable} runnable`;
     case 'preempt':
-      return `gives up its CPU (${e.reason}) after ${msOf(e.ranNs)}: vruntime ${msOf(e.vruntime)}` +
-        (e.next === null ? '' : `; next pid ${e.next.pid} at vruntime ${msOf(e.next.vruntime)}`);
+      return `gives up its CPU (${e.reason}) after ${formatMs(e.ranNs)}: vruntime ${formatMs(e.vruntime)}` +
+        (e.next === null ? '' : `; next pid ${e.next.pid} at vruntime ${formatMs(e.next.vruntime)}`);
     case 'watchdog':
       return `ran ${Math.round(e.ms)} ms without a syscall`;
     case 'mem':
