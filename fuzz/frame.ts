@@ -163,7 +163,7 @@ export async function runFrames(bytes: Uint8Array, opts: SessionOptions = {}): P
       const fresh = s.renew(old);
       senders[which] = fresh;
       const pids = [fresh.pid, ...senders.map((a) => a.pid), by.pid, 1, ...s.pids];
-      const ctx: ValueContext = { fds: fresh.fds, pids, ints: s.ints, tuples: s.tuples, strings: s.strings };
+      const ctx: ValueContext = { fds: fresh.fds, addrs: fresh.addrs, pids, ints: s.ints, tuples: s.tuples, strings: s.strings, names: s.names };
       const call = nextCall(c, pids, ctx);
       s.send(fresh, call);
       // A frame that names the bystander's pid in any slot may signal it or change its priority: both allowed.
