@@ -5,7 +5,7 @@ import { FRAME_ERRNOS, type Arg, type Ret, type Schema, type SyscallDef } from '
 export function describeSchema(s: Schema): string {
   switch (s.t) {
     case 'str':
-      return `string(≤${s.max})`;
+      return `${s.form ?? 'string'}(≤${s.max})`;
     case 'int':
       return `int[${s.min}..${s.max}]`;
     case 'bool':

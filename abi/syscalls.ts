@@ -51,8 +51,9 @@ export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;
 
-/** Names of shared-memory objects and message queues: '/' then 1..NAME_MAX characters, none of them '/'. */
-const IpcName = s.str(PATH_MAX);
+/** Names of shared-memory objects and message queues: the ipcname form ('/' then 1..NAME_MAX characters, none
+ *  of them '/'), checked by the namespace (ENAMETOOLONG, EINVAL); past PATH_MAX the validator's E2BIG. */
+const IpcName = s.formed(PATH_MAX, 'ipcname');
 
 export const PollFd = s.record({
   /** A negative fd is skipped (its revents is 0), as in poll(2). */
@@ -241,7 +242,7 @@ export const SYSCALLS = [
     doc: 'Maps length bytes of fresh, zeroed memory at a new address in the caller\'s address space; the caller reads and writes it directly as a Uint8Array.',
   },
   {
-    nr: 61, name: 'munmap', family: 'memory', args: [int('addr', 0, VADDR_MAX), int('length', 1, MMAP_MAX)],
+    nr: 61, name: 'munmap', family: 'memory', args: [int('addr', 0, VADDR_MAX, 'addr'), int('length', 1, MMAP_MAX)],
     ret: ret.void, errnos: [], blocking: false,
     doc: 'Unmaps a whole region the caller mapped (addr and length as mmap or fdmap gave them; anything else: EINVAL).',
   },
@@ -263,12 +264,12 @@ export const SYSCALLS = [
   },
   {
     nr: 82, name: 'futex_wait', family: 'ipc',
-    args: [int('addr', 0, VADDR_MAX), int('expected', -0x80000000, 0x7fffffff), int('timeout_ms', -1, TIMEOUT_MS_MAX)],
+    args: [int('addr', 0, VADDR_MAX, 'addr'), int('expected', -0x80000000, 0x7fffffff), int('timeout_ms', -1, TIMEOUT_MS_MAX)],
     ret: ret.void, errnos: ['EAGAIN', 'ETIMEDOUT', 'EFAULT'], blocking: true,
     doc: 'Parks the caller if the 32-bit word at addr (4-aligned, in one of its mappings) still holds expected, until futex_wake or the timeout (-1: none); else EAGAIN.',
   },
   {
-    nr: 83, name: 'futex_wake', family: 'ipc', args: [int('addr', 0, VADDR_MAX), int('count', 1, 0x7fffffff)],
+    nr: 83, name: 'futex_wake', family: 'ipc', args: [int('addr', 0, VADDR_MAX, 'addr'), int('count', 1, 0x7fffffff)],
     ret: ret.int('woken'), errnos: ['EFAULT'], blocking: false,
     doc: 'Wakes up to count processes parked on the word at addr, oldest first; returns how many it woke.',
   },

@@ -2,6 +2,7 @@
 // the userland stubs, the fuzzers and docs/abi.md can all be derived from one description.
 
 import type { ErrnoName } from './errno.js';
+import { NAME_MAX } from './limits.js';
 
 /** An integer that travels in a Float64 argument slot. Values outside [min, max] fail with `invalid`. */
 export interface IntArg {
@@ -9,6 +10,9 @@ export interface IntArg {
   readonly name: string;
   readonly min: number;
   readonly max: number;
+  /** What the integer names, when it names something an earlier call answered ('addr': an address in one of
+   *  the caller's mappings). Validation is by range only; the handler decides whether the thing exists. */
+  readonly resource?: ResourceKind;
 }
 /** A file descriptor of the calling process. Out of range or not open: EBADF. */
 export interface FdArg {
@@ -49,9 +53,45 @@ export type SlotArg = IntArg | FdArg | PidArg | SignalArg | FlagsArg;
 export type PayloadArg = BytesArg | RecordArg;
 export type Arg = SlotArg | PayloadArg;
 
-/** Schemas for msgpack values. Every bound is explicit so that the validator never walks an unbounded input. */
+/**
+ * A rule on a string beyond its length bound, stated once: the kernel checks it (formError) and the fuzzers
+ * generate from it (valid values, values on its boundaries, values that break one clause). A valid value is
+ * `prefix`, then `minBody..maxBody` characters none of which is in `forbidden`.
+ */
+export interface StrForm {
+  readonly doc: string;
+  readonly prefix: string;
+  readonly minBody: number;
+  readonly maxBody: number;
+  readonly forbidden: readonly string[];
+  /** The errno for a value longer than prefix + maxBody, checked first, and for any other broken clause. */
+  readonly tooLong: ErrnoName;
+  readonly malformed: ErrnoName;
+}
+
+export const STR_FORMS = {
+  /** Names of shared-memory objects and message queues (POSIX: one leading slash, no other). */
+  ipcname: {
+    doc: `'/' then 1..${NAME_MAX} characters, none of them '/' or NUL`,
+    prefix: '/', minBody: 1, maxBody: NAME_MAX, forbidden: ['/', '\0'], tooLong: 'ENAMETOOLONG', malformed: 'EINVAL',
+  },
+} as const satisfies Readonly<Record<string, StrForm>>;
+
+export type StrFormName = keyof typeof STR_FORMS;
+
+/** null if v has the form, else the errno a call answers for it (tooLong before any other clause). */
+export function formError(name: StrFormName, v: string): ErrnoName | null {
+  const f: StrForm = STR_FORMS[name];
+  if (v.length > f.prefix.length + f.maxBody) return f.tooLong;
+  if (!v.startsWith(f.prefix) || v.length - f.prefix.length < f.minBody) return f.malformed;
+  for (let i = f.prefix.length; i < v.length; i++) if (f.forbidden.includes(v[i]!)) return f.malformed;
+  return null;
+}
+
+/** Schemas for msgpack values. Every bound is explicit so that the validator never walks an unbounded input.
+ *  A string's `form`, if any, is checked by the handler, which answers the form's own errnos. */
 export type Schema =
-  | { readonly t: 'str'; readonly max: number }
+  | { readonly t: 'str'; readonly max: number; readonly form?: StrFormName }
   | { readonly t: 'int'; readonly min: number; readonly max: number }
   | { readonly t: 'bool' }
   | { readonly t: 'list'; readonly of: Schema; readonly max: number }
@@ -82,9 +122,10 @@ export type Infer<S extends Schema> = S extends { t: 'str' }
 
 /**
  * What an integer result names, when it names something later calls take: a descriptor of the caller (for fd
- * arguments) or a process (for pid arguments). Fuzzers follow it to feed one call's result into the next.
+ * arguments), a process (for pid arguments), or an address in the caller's address space (for int arguments
+ * marked 'addr'; every 'mapping' result answers one). Fuzzers follow it to feed one call's result into the next.
  */
-export type ResourceKind = 'fd' | 'pid';
+export type ResourceKind = 'fd' | 'pid' | 'addr';
 
 /** What a syscall answers. `ints` travel in the two result slots; `bytes` and `record` in the payload. */
 export type Ret =
@@ -119,7 +160,10 @@ export interface SyscallDef {
 export const FRAME_ERRNOS = ['ENOSYS', 'EINVAL', 'EFAULT', 'E2BIG'] as const satisfies readonly ErrnoName[];
 
 // Constructors keep the table one line per argument and keep literal types for inference.
-export const int = <N extends string>(name: N, min: number, max: number) => ({ kind: 'int', name, min, max }) as const;
+export const int = <N extends string>(name: N, min: number, max: number, resource?: ResourceKind) =>
+  (resource === undefined ? { kind: 'int', name, min, max } : { kind: 'int', name, min, max, resource }) as {
+    readonly kind: 'int'; readonly name: N; readonly min: number; readonly max: number; readonly resource?: ResourceKind;
+  };
 export const fd = <N extends string>(name: N) => ({ kind: 'fd', name }) as const;
 export const pid = <N extends string>(name: N) => ({ kind: 'pid', name }) as const;
 export const signal = <N extends string>(name: N, zero = false) => ({ kind: 'signal', name, zero }) as const;
@@ -130,6 +174,8 @@ export const record = <N extends string, S extends Schema>(name: N, schema: S) =
 
 export const s = {
   str: (max: number) => ({ t: 'str', max }) as const,
+  /** A string of at most max code units that must have a form (STR_FORMS). */
+  formed: <F extends StrFormName>(max: number, form: F) => ({ t: 'str', max, form }) as const,
   int: (min: number, max: number) => ({ t: 'int', min, max }) as const,
   bool: () => ({ t: 'bool' }) as const,
   list: <O extends Schema>(of: O, max: number) => ({ t: 'list', of, max }) as const,

@@ -163,7 +163,7 @@ export async function runFrames(bytes: Uint8Array, opts: SessionOptions = {}): P
       const fresh = s.renew(old);
       senders[which] = fresh;
       const pids = [fresh.pid, ...senders.map((a) => a.pid), by.pid, 1, ...s.pids];
-      const ctx: ValueContext = { fds: fresh.fds, pids, ints: s.ints, tuples: s.tuples, strings: s.strings };
+      const ctx: ValueContext = { fds: fresh.fds, addrs: fresh.addrs, pids, ints: s.ints, tuples: s.tuples, strings: s.strings, names: s.names };
       const call = nextCall(c, pids, ctx);
       s.send(fresh, call);
       // A frame that names the bystander's pid in any slot may signal it or change its priority: both allowed.
@@ -171,7 +171,7 @@ export async function runFrames(bytes: Uint8Array, opts: SessionOptions = {}): P
       for (let i = 0; i < ARG_SLOTS; i++) if (f64[i] === by.pid) bystander.targeted = true;
     }
     // Once per input, not per frame: each frame's own oracle is its reply (the sequence fuzzer checks per step).
-    s.checkInvariants('after the last frame');
+    s.checkInvariants('after the last frame', true);
     const problems = bystanderProblems(bystander);
     if (bystander.actor.lp.alive && problems.length === 0 && bystander.actor.lp.usable) {
       // It still works: its own calls are answered as before.

@@ -2,9 +2,13 @@
 // mappings, resources and scheduling entity, the scheduler's CPUs and runqueue, the memory manager). Each check
 // answers a list of problems, empty when all is well, so a fuzzer can report all of them at once.
 //
+// IPC objects (pipes, shared memory, queues, futex waiters) have their own checks in fuzz/ipc-invariants.ts,
+// run with these.
+//
 // Not checkable from here (no accessor): open files that no descriptor refers to any more (the kernel keeps no
 // table of open files; checkQuiescent can only follow the files the caller saw), regions with no user (only
-// users' mappings lead to regions; the byte count catches a leak, not which region), and the exit watchers.
+// users' mappings and IPC objects lead to regions; the byte count catches a leak, not which region), and the
+// exit watchers.
 
 import { PROC_STATES, type Proc } from '../kernel/proc.js';
 import type { Kernel } from '../kernel/api.js';
@@ -13,6 +17,7 @@ import type { Region } from '../kernel/mm.js';
 import { OPEN_MAX } from '../abi/limits.js';
 import { SIGKILL, SIGSTOP, NSIG, signalName } from '../abi/signals.js';
 import { SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR } from '../abi/syscalls.js';
+import { checkIpc, ipcLeftovers, ipcRegions } from './ipc-invariants.js';
 
 const POLICIES: ReadonlySet<number> = new Set([SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_IDLE]);
 const VALID_SIGNAL_BITS = Array.from({ length: NSIG + 1 }, (_, n) => n).reduce((m, n) => (signalName(n) !== undefined ? m | (1 << n) : m), 0);
@@ -149,7 +154,7 @@ function fdTables(k: Kernel, out: string[]): void {
 }
 
 /** Memory: each process's bytes are its mappings' sizes, each region's users see it where they say, and the
- *  regions reachable from processes are exactly what the allocator and the used counter hold. `accounting`
+ *  regions reachable from processes and IPC objects are exactly what the allocator and the used counter hold. `accounting`
  *  adds the allocator's own check and the checks through meminfo(), which walks every size class (about 100 µs,
  *  where the rest takes 25). */
 function memory(k: Kernel, out: string[], accounting: boolean): void {
@@ -164,6 +169,7 @@ function memory(k: Kernel, out: string[], accounting: boolean): void {
     if (bytes !== p.memBytes) out.push(`pid ${p.pid} is charged ${p.memBytes} bytes, its mappings total ${bytes}`);
     if (p.memBytes > p.memLimit) out.push(`pid ${p.pid} holds ${p.memBytes} bytes, over its limit ${p.memLimit}`);
   }
+  for (const r of ipcRegions(k)) regions.add(r);
   let used = 0;
   const allocator = k.memory.allocator;
   for (const r of regions) {
@@ -203,13 +209,15 @@ export function checkInvariants(k: Kernel, opts: CheckOptions = {}): string[] {
   processTable(k, out);
   fdTables(k, out);
   memory(k, out, opts.accounting ?? true);
+  checkIpc(k, out);
   return out;
 }
 
 /**
  * Once every process but init has gone: nothing may be left. No process, no child of init, no CPU held or
- * queued, memory as it was at `base` (and the allocator one free block), and every open file in `files`
- * (those the caller saw processes hold) released by its last descriptor.
+ * queued, no IPC object (names included: unlink them first, see ipc-invariants.ts), memory as it was at `base`
+ * (and the allocator one free block), and every open file in `files` (those the caller saw processes hold)
+ * released by its last descriptor.
  */
 export function checkQuiescent(k: Kernel, base: Baseline, files: Iterable<OpenFile>): string[] {
   const out = checkInvariants(k);
@@ -217,6 +225,10 @@ export function checkQuiescent(k: Kernel, base: Baseline, files: Iterable<OpenFi
   if (left.length > 0) out.push(`processes left: ${left.map((p) => `${p.pid} (${p.state})`).join(', ')}`);
   if (k.init.children.size !== 0) out.push(`init still lists ${k.init.children.size} children`);
   if (k.sched.running !== 0 || k.sched.queued !== 0) out.push(`the scheduler has ${k.sched.running} running and ${k.sched.queued} queued`);
+  const ipc = ipcLeftovers(k);
+  out.push(...ipc.problems);
+  const names = [...k.shm.objects(), ...k.mqs.objects()].map((o) => o.name);
+  if (names.length > 0) out.push(`names still linked: ${names.join(', ')}`);
   if (k.memory.used !== base.memUsed) out.push(`memory used is ${k.memory.used} bytes, ${base.memUsed} before the input`);
   const info = k.meminfo();
   if (info.regions !== base.regions) out.push(`${info.regions} regions are left, ${base.regions} before the input`);

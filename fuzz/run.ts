@@ -14,8 +14,10 @@ import { failureOf, isTargetName, knownFile, TARGET_NAMES, type TargetName } fro
 
 const JSFUZZ = path.join(ROOT, 'node_modules', 'jsfuzz', 'build', 'src', 'index.js');
 const BUNDLES = path.join(ROOT, 'dist', 'fuzz-cjs');
-/** jsfuzz's own limits: an input that runs longer than this, or a worker above this RSS, is a crash. */
-const INPUT_TIMEOUT_S = 10;
+/** jsfuzz's own limits: an input that runs longer than this, or a worker above this RSS, is a crash. The first
+ *  input a worker runs also pays for loading the instrumented bundle: on a loaded machine (load 10 on 2 cores)
+ *  that took over 10 s, and each such "timeout" restarted jsfuzz on the same input for minutes. */
+const INPUT_TIMEOUT_S = 30;
 const RSS_LIMIT_MB = 2048;
 /** After SIGINT, jsfuzz's worker stops at its next input; past this grace the whole group is killed. */
 const STOP_GRACE_MS = 10_000;

@@ -104,7 +104,7 @@ export async function runSequence(bytes: Uint8Array, opts: SessionOptions = {}):
         s.hostKill(c.pick(live), usable.length === 0 ? SIGKILL : c.pick(SIGNALS));
       } else {
         const a = c.pick(usable);
-        const ctx: ValueContext = { fds: a.fds, pids: s.pids, ints: s.ints, tuples: s.tuples, strings: s.strings };
+        const ctx: ValueContext = { fds: a.fds, addrs: a.addrs, pids: s.pids, ints: s.ints, tuples: s.tuples, strings: s.strings, names: s.names };
         s.send(a, typedCall(c, c.pick(TABLE), ctx));
       }
       s.checkInvariants(`after step ${step}`);

@@ -12,12 +12,14 @@ import { ERRNO } from '../abi/errno.js';
 import { kArgc, kNr } from '../abi/layout.js';
 import { signalName } from '../abi/signals.js';
 import { syscallByNr } from '../abi/index.js';
-import type { SyscallDef } from '../abi/types.js';
+import type { StrFormName, SyscallDef } from '../abi/types.js';
 import type { OpenFile } from '../kernel/fd.js';
 import { formatCall, formatResumed, unknownSyscall } from '../kernel/strace.js';
 import { checkValue } from '../kernel/validate.js';
 import { FrameHarness, replyProblems, type AttachOptions, type LocalProcess, type RawFrame, type Reply, type Stdio } from './harness.js';
 import { baseline, checkInvariants, checkQuiescent, type Baseline } from './invariants.js';
+import { ipcLeftovers, unlinkAll } from './ipc-invariants.js';
+import { collectFormed, collectStrings, POOL_MAX, push } from './pools.js';
 import { frameNotes, seenArgs, traceResult } from './trace.js';
 import { ROOT } from './store.js';
 
@@ -35,10 +37,10 @@ export class OracleViolation extends Error {
 
 /** Simulated memory of a fuzz kernel: small, so that mmap reaches ENOMEM, compaction and the OOM killer. */
 export const FUZZ_MEM = 4 * 1024 * 1024;
+/** How many memory changes between full accounting checks (see checkInvariants). */
+const ACCOUNTING_EVERY = 8;
 /** Virtual CPUs: more than the actors alive at once, so no call parks for want of a CPU (see HarnessOptions). */
 const FUZZ_CPUS = 16;
-/** Resource and value pools keep their newest entries. */
-const POOL_MAX = 64;
 /**
  * Strings for string fields that name something real: a program (so that a spawn can succeed: its worker starts
  * but never runs during the input, which is synchronous, and is killed at its end) and a directory (EACCES).
@@ -64,6 +66,8 @@ export interface Actor {
   readonly options: AttachOptions;
   /** Descriptors it started with and those calls answered with resource 'fd' (closed ones stay: EBADF is a case). */
   readonly fds: number[];
+  /** Addresses its mapping calls answered (unmapped ones stay: EFAULT and EINVAL are cases). */
+  readonly addrs: number[];
   /** The call it is parked in, if any, for checking and tracing the answer when it comes. */
   pending: Pending | null;
   /** Its end has been traced. */
@@ -84,23 +88,6 @@ export type Call =
 
 const decoder = new Decoder();
 
-function push<T>(pool: T[], v: T): void {
-  if (pool.includes(v)) return;
-  pool.push(v);
-  if (pool.length > POOL_MAX) pool.shift();
-}
-
-/** Short strings in an argument (a record's fields, a list's first elements), into the pool. */
-function collectStrings(v: unknown, pool: string[], depth: number): void {
-  if (typeof v === 'string') {
-    if (v.length <= 256) push(pool, v);
-  } else if (depth > 0 && Array.isArray(v)) {
-    for (const x of (v as unknown[]).slice(0, 4)) collectStrings(x, pool, depth - 1);
-  } else if (depth > 0 && typeof v === 'object' && v !== null && !(v instanceof Uint8Array)) {
-    for (const x of Object.values(v as Record<string, unknown>).slice(0, 16)) collectStrings(x, pool, depth - 1);
-  }
-}
-
 export class Session {
   readonly actors: Actor[] = [];
   /** Pids of every actor and every pid a call answered with resource 'pid'. */
@@ -112,11 +99,16 @@ export class Session {
   /** Strings that name something (KNOWN_STRINGS) and strings earlier calls were given: a later call may name the
    *  same thing again (an object a call created by name, which another call opens or removes). */
   readonly strings: string[] = [...KNOWN_STRINGS];
+  /** Per string form, the values successful calls were given: names of objects that exist or existed, which a
+   *  later call (in any process) opens, unlinks or creates again. */
+  readonly names = new Map<StrFormName, string[]>();
   /** Every open file any actor held: each must be released once all processes are gone. */
   private readonly files = new Set<OpenFile>();
   private readonly base: Baseline;
   private lastUsed = -1;
   private lastAllocator: unknown = null;
+  /** Steps after which memory had changed. */
+  private changes = 0;
 
   private constructor(
     readonly h: FrameHarness,
@@ -161,7 +153,7 @@ export class Session {
   }
 
   private adopt(lp: LocalProcess, options: AttachOptions): Actor {
-    const a: Actor = { lp, pid: lp.pid, options, fds: lp.fds().map(([fd]) => fd), pending: null, ended: false };
+    const a: Actor = { lp, pid: lp.pid, options, fds: lp.fds().map(([fd]) => fd), addrs: [], pending: null, ended: false };
     for (const [, f] of lp.fds()) this.files.add(f);
     this.actors.push(a);
     push(this.pids, lp.pid);
@@ -239,11 +231,16 @@ export class Session {
     this.noticeEnds();
   }
 
-  /** Throws unless every kernel invariant holds now. Memory accounting is cross-checked in full when memory
-   *  changed since the last check. */
-  checkInvariants(where: string): void {
+  /** Throws unless every kernel invariant holds now. Memory accounting is cross-checked in full when `full`, or
+   *  on every ACCOUNTING_EVERY-th step after which memory had changed. */
+  checkInvariants(where: string, full = false): void {
     const m = this.kernel.memory;
-    const accounting = m.used !== this.lastUsed || m.allocator !== this.lastAllocator;
+    // The full cross-check (the allocator's own walk of every block) costs more than the rest of a step, the more
+    // so under jsfuzz's instrumentation, and IPC changes memory at most steps: so every ACCOUNTING_EVERY-th change,
+    // and at the end of each input. A broken allocator stays broken, so this delays a report, never loses it.
+    const changed = m.used !== this.lastUsed || m.allocator !== this.lastAllocator;
+    if (changed) this.changes++;
+    const accounting = full || (changed && this.changes % ACCOUNTING_EVERY === 1);
     this.lastUsed = m.used;
     this.lastAllocator = m.allocator;
     const problems = checkInvariants(this.kernel, { accounting });
@@ -253,12 +250,19 @@ export class Session {
   /** Ends the input: every process still alive is killed, and then nothing may be left. Shuts the kernel down. */
   async finish(): Promise<void> {
     try {
-      this.checkInvariants('at the end of the input');
+      this.checkInvariants('at the end of the input', true);
       for (const a of this.actors) for (const [, f] of a.lp.alive ? a.lp.fds() : []) this.files.add(f);
       // Newest first, as a shell's job control would; the order changes nothing that the oracle may depend on.
       for (const a of [...this.actors].reverse()) a.lp.kill();
       for (const p of [...this.kernel.procs.values()]) if (p.alive && p !== this.kernel.init) this.kernel.kill(p.pid, 'SIGKILL');
       this.noticeEnds();
+      // Named objects outlive their processes; nothing else may. Then their names go, and with them the rest.
+      const { problems: ipc, lingering } = ipcLeftovers(this.kernel);
+      if (this.kernel.memory.used !== this.base.memUsed + lingering) {
+        ipc.push(`memory used is ${this.kernel.memory.used} bytes: ${this.base.memUsed} before the input and ${lingering} in named objects`);
+      }
+      if (ipc.length > 0) throw new OracleViolation('after every process exited, before unlinking names', ipc);
+      unlinkAll(this.kernel);
       const problems = checkQuiescent(this.kernel, this.base, this.files);
       if (this.kernel.bugs !== 0) problems.push(`kernel.bugs is ${this.kernel.bugs}`);
       problems.push(...this.newLogs());
@@ -358,7 +362,12 @@ export class Session {
   /** Resources and integers a successful answer makes available to later calls. */
   private record(a: Actor, def: SyscallDef, args: readonly unknown[], r: Extract<Reply, { kind: 'reply' }>): void {
     if (r.errno !== 0) return;
+    def.args.forEach((arg, i) => {
+      if (arg.kind === 'record') collectFormed(arg.schema, args[i], this.names, 2);
+    });
     const ret = def.ret;
+    // A mapping's address belongs to the caller's address space, as a descriptor to its table.
+    if (ret.kind === 'mapping') push(a.addrs, r.ret0);
     if (ret.kind === 'int' || ret.kind === 'mapping') {
       push(this.ints, r.ret0);
       const ints = def.args.flatMap((arg, i) => (arg.kind === 'int' && typeof args[i] === 'number' ? [args[i] as number] : []));
@@ -378,6 +387,9 @@ export class Session {
           break;
         case 'pid':
           for (const v of values) push(this.pids, v);
+          break;
+        case 'addr':
+          for (const v of values) push(a.addrs, v);
           break;
         default: {
           // A new resource kind in the ABI needs a pool here, and an argument kind that takes from it.

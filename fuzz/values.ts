@@ -1,12 +1,13 @@
 // Argument values generated from the ABI's types, never from a syscall's name: an int's bounds, a flags
 // argument's bits, a signal's range, a record's Schema. Most values are valid for their type (so calls get past
 // validation and into the handlers), some sit on a boundary, some are just outside it, and a few are of the
-// wrong type altogether. Descriptors and pids come mostly from the resources earlier calls returned.
+// wrong type altogether. Descriptors, pids and addresses come mostly from the resources earlier calls returned,
+// and strings with a form (abi/types.ts, STR_FORMS) mostly have it, often naming what an earlier call named.
 
 import * as layout from '../abi/layout.js';
 import * as limits from '../abi/limits.js';
 import { NSIG } from '../abi/signals.js';
-import type { FlagsArg, IntArg, Schema, SignalArg, SlotArg } from '../abi/types.js';
+import { formError, STR_FORMS, type FlagsArg, type IntArg, type Schema, type SignalArg, type SlotArg, type StrForm, type StrFormName } from '../abi/types.js';
 import type { Choices } from './choice.js';
 
 const { PAYLOAD_MAX } = layout;
@@ -16,6 +17,8 @@ const { OPEN_MAX, PID_MAX } = limits;
 export interface ValueContext {
   /** Descriptors the caller holds or held: those it started with and results marked resource 'fd'. */
   readonly fds: readonly number[];
+  /** Addresses the caller mapped or had mapped: every 'mapping' result, and results marked resource 'addr'. */
+  readonly addrs: readonly number[];
   /** Pids worth naming: the harness processes (live or ended) and results marked resource 'pid'. */
   readonly pids: readonly number[];
   /** Integers that earlier calls answered or were given (an mmap's address and length for a munmap). */
@@ -25,6 +28,8 @@ export interface ValueContext {
   readonly tuples: readonly (readonly number[])[];
   /** Strings that mean something (a program that exists, a directory) and strings earlier calls were given. */
   readonly strings: readonly string[];
+  /** Per string form, values that successful calls were given (an object's name, for the next open or unlink). */
+  readonly names: ReadonlyMap<StrFormName, readonly string[]>;
 }
 
 /** Every limit the ABI publishes, and its neighbours: where off-by-one bugs live. */
@@ -76,10 +81,22 @@ export function intValue(c: Choices, a: Pick<IntArg, 'min' | 'max'>, ctx: ValueC
   }
 }
 
+/** An int that names an address: mostly one of the caller's mappings, at its start or a word or a page in (a
+ *  futex word, a munmap), now and then misaligned or just before it; else any int of the range. */
+function addrValue(c: Choices, a: IntArg, ctx: ValueContext): number {
+  if (ctx.addrs.length === 0 || c.chance(1, 5)) return intValue(c, a, ctx);
+  const base = c.chance(1, 2) ? c.pick(ctx.addrs.slice(-2)) : c.pick(ctx.addrs);
+  const offset = c.pick([0, 0, 0, 0, 4, 8, 12, 64, 4092, 4096, 1, 2, -4]);
+  return Math.min(a.max, Math.max(a.min, base + offset));
+}
+
 function fdValue(c: Choices, ctx: ValueContext): number {
   switch (c.weighted([60, 20, 10, 10])) {
     case 0:
-      return ctx.fds.length > 0 ? c.pick(ctx.fds) : small(c);
+      // The newest first: what the last call opened is what the next one most likely means (an mq_send after
+      // an mq_open), as with ints.
+      if (ctx.fds.length === 0) return small(c);
+      return c.chance(1, 2) ? c.pick(ctx.fds.slice(-2)) : c.pick(ctx.fds);
     case 1:
       return c.between(0, 4);
     case 2:
@@ -135,7 +152,7 @@ function flagsValue(c: Choices, a: FlagsArg): number {
 export function slotValue(c: Choices, a: SlotArg, ctx: ValueContext): number {
   switch (a.kind) {
     case 'int':
-      return intValue(c, a, ctx);
+      return a.resource === 'addr' ? addrValue(c, a, ctx) : intValue(c, a, ctx);
     case 'fd':
       return fdValue(c, ctx);
     case 'pid':
@@ -184,6 +201,57 @@ for (let i = 0; i < PAYLOAD_MAX; i++) PATTERN[i] = (i * 31 + 7) & 0xff;
  *  one shared buffer: callers that change bytes copy first. */
 export function pattern(n: number): Uint8Array {
   return PATTERN.subarray(0, Math.max(0, Math.min(n, PAYLOAD_MAX)));
+}
+
+// ---- strings with a form --------------------------------------------------------------------------------------
+
+/** Letters of fresh short values: few, so that independent creations meet (EEXIST, a second opener). */
+const FORM_LETTERS = 'abc';
+
+export interface FormCase {
+  readonly value: string;
+  /** What a call answers for it: null (valid), the form's errno, or E2BIG past the schema's bound. */
+  readonly error: string | null;
+}
+
+/** A form's boundary values for a string of at most `max`: the shortest and longest valid values, one past the
+ *  longest, one short of the shortest, no prefix, the empty string, each forbidden character, past `max`. */
+export function formBoundaries(form: StrFormName, max: number): FormCase[] {
+  const f: StrForm = STR_FORMS[form];
+  const body = (n: number): string => 'a'.repeat(Math.max(0, n));
+  const values = [
+    f.prefix + body(f.minBody), f.prefix + body(f.maxBody), f.prefix + body(f.maxBody + 1), f.prefix + body(f.minBody - 1),
+    body(f.minBody + f.prefix.length), '', ...f.forbidden.flatMap((ch) => [f.prefix + ch + body(f.minBody), f.prefix + body(f.minBody) + ch]),
+    f.prefix + body(max),
+  ];
+  return [...new Set(values)].map((value) => ({ value, error: value.length > max ? 'E2BIG' : formError(form, value) }));
+}
+
+/** formBoundaries' values per form and bound, made once (one is longer than the bound). */
+const BOUNDARIES = new Map<string, readonly string[]>();
+
+/** A value for a string with a form: mostly valid (a name an earlier call used, or a fresh one), the rest on the
+ *  form's boundaries. */
+export function formedValue(c: Choices, form: StrFormName, max: number, ctx: ValueContext): string {
+  const f: StrForm = STR_FORMS[form];
+  const known = ctx.names.get(form) ?? [];
+  const choice = c.weighted([40, 30, 10, 20]);
+  if (choice === 0 && known.length > 0) return c.chance(1, 2) ? c.pick(known.slice(-4)) : c.pick(known);
+  if (choice <= 1) {
+    const n = c.between(f.minBody, Math.min(f.maxBody, f.minBody + 1));
+    let body = '';
+    for (let i = 0; i < n; i++) body += FORM_LETTERS[c.below(FORM_LETTERS.length)]!;
+    return f.prefix + body;
+  }
+  if (choice === 2) {
+    // Any characters of any valid length (multi-byte ones too), with the forbidden ones replaced.
+    const raw = text(c, c.between(f.minBody, f.maxBody));
+    return f.prefix + [...raw].map((ch) => (f.forbidden.includes(ch) ? 'x' : ch)).join('');
+  }
+  const key = `${form} ${max}`;
+  let cases = BOUNDARIES.get(key);
+  if (cases === undefined) BOUNDARIES.set(key, (cases = formBoundaries(form, max).map((b) => b.value)));
+  return c.pick(cases);
 }
 
 // ---- records from their Schema --------------------------------------------------------------------------------
@@ -246,6 +314,11 @@ function schemaValue(c: Choices, s: Schema, ctx: ValueContext, budget: Budget): 
   if (c.chance(1, 40)) return wrongValue(c, s);
   switch (s.t) {
     case 'str': {
+      if (s.form !== undefined) {
+        const v = formedValue(c, s.form, s.max, ctx);
+        budget.take(v.length, 1);
+        return v;
+      }
       if (ctx.strings.length > 0 && c.chance(1, 12)) {
         const known = c.pick(ctx.strings);
         if (budget.take(known.length, 1) === known.length) return known;

@@ -5,8 +5,8 @@
 // decide (read needs 0o400, write 0o200, both 0o600).
 
 import { ERRNO } from '../abi/errno.js';
-import { NAME_MAX } from '../abi/limits.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDWR } from '../abi/syscalls.js';
+import { formError } from '../abi/types.js';
 
 /** What a named object keeps for the namespace. */
 export interface Named {
@@ -15,11 +15,11 @@ export interface Named {
   linked: boolean;
 }
 
-/** 0 if name is '/' then 1..NAME_MAX characters with no other '/' (nor NUL), else -EINVAL or -ENAMETOOLONG. */
+/** 0 if name has the ABI's ipcname form ('/' then 1..NAME_MAX characters with no other '/' nor NUL), else
+ *  -ENAMETOOLONG or -EINVAL. The rule lives in abi/types.ts (STR_FORMS), where the fuzzers read it too. */
 export function checkIpcName(name: string): number {
-  if (name.length > NAME_MAX + 1) return -ERRNO.ENAMETOOLONG.no;
-  if (name.length < 2 || name[0] !== '/' || name.indexOf('/', 1) !== -1 || name.includes('\0')) return -ERRNO.EINVAL.no;
-  return 0;
+  const e = formError('ipcname', name);
+  return e === null ? 0 : -ERRNO[e].no;
 }
 
 /** 0 if an object with these mode bits may be opened with this access mode, else -EACCES. */

@@ -388,6 +388,11 @@ export class Holders {
     return this.counts.keys();
   }
 
+  /** Each holder with its number of descriptors (read-only: for invariant checkers). */
+  entries(): IterableIterator<[Proc, number]> {
+    return this.counts.entries();
+  }
+
   get size(): number {
     return this.counts.size;
   }

@@ -116,6 +116,15 @@ class MessageQueue implements Named {
     return n;
   }
 
+  /** Free slots, and each queued message's slot, length and priority in heap order (read-only: for checkers). */
+  get freeSlots(): number {
+    return this.freeTop;
+  }
+
+  messages(): { slot: number; length: number; prio: number }[] {
+    return Array.from(this.heap.subarray(0, this.count), (slot) => ({ slot, length: this.length[slot]!, prio: this.prio[slot]! }));
+  }
+
   changed(k: IpcKernel): void {
     if (this.queue.size > 0) this.queue.wakeAll(k);
   }
@@ -182,6 +191,11 @@ export class MessageQueues {
       q.changed(this.k);
       return n;
     }, { reason: `mq_receive from ${q.name}`, timeoutMs });
+  }
+
+  /** The linked queues themselves (read-only: for invariant checkers). */
+  objects(): IterableIterator<MessageQueue> {
+    return this.names.values();
   }
 
   list(): { name: string; maxmsg: number; msgsize: number; curmsgs: number; opens: number }[] {

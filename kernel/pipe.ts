@@ -69,6 +69,11 @@ export class Pipe {
     };
   }
 
+  /** Each process holding an end, with its number of descriptors to either end (read-only: for checkers). */
+  holderCounts(): IterableIterator<[Proc, number]> {
+    return this.holders.entries();
+  }
+
   get hasReaders(): boolean {
     return this.readers;
   }

@@ -71,6 +71,11 @@ export class SharedMemory {
     obj.region = null;
   }
 
+  /** The linked objects themselves (read-only: for invariant checkers). */
+  objects(): IterableIterator<ShmObject> {
+    return this.names.values();
+  }
+
   /** Names and sizes of the linked objects, for introspection. */
   list(): { name: string; bytes: number; mappers: number; opens: number }[] {
     return [...this.names.values()].map((o) => ({

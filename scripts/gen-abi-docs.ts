@@ -18,7 +18,7 @@ import { NSIG, SIG_CATCH, SIG_DFL, SIG_IGN, SIGNALS, UNCATCHABLE, type SignalDef
 import {
   CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, PRIO_PROCESS, Rusage, RUSAGE_CHILDREN, RUSAGE_SELF, SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR, SpawnRequest, SYSCALLS, WNOHANG,
 } from '../abi/syscalls.js';
-import { FRAME_ERRNOS, type Arg, type Family, type Ret, type Schema, type SyscallDef } from '../abi/types.js';
+import { FRAME_ERRNOS, STR_FORMS, type Arg, type Family, type Ret, type Schema, type SyscallDef } from '../abi/types.js';
 
 type RecordSchema = Extract<Schema, { t: 'record' }>;
 
@@ -255,7 +255,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 function schemaType(s: Schema): string {
   switch (s.t) {
     case 'str':
-      return `string, at most ${s.max} UTF-16 code units`;
+      return `string, at most ${s.max} UTF-16 code units` + (s.form === undefined ? '' : ` (form ${s.form}: ${STR_FORMS[s.form].doc})`);
     case 'int':
       return `integer in [${s.min}, ${s.max}]`;
     case 'bool':
@@ -289,7 +289,7 @@ function renderRecord(s: RecordSchema): string {
 function argValues(a: Arg): string {
   switch (a.kind) {
     case 'int':
-      return `[${a.min}, ${a.max}]`;
+      return `[${a.min}, ${a.max}]` + (a.resource === 'addr' ? ': an address in one of the caller\'s mappings' : '');
     case 'fd':
       return `an open descriptor, 0..${limits.OPEN_MAX - 1}`;
     case 'pid':
@@ -301,7 +301,7 @@ function argValues(a: Arg): string {
     case 'bytes':
       return `at most ${layout.PAYLOAD_MAX} bytes`;
     case 'record':
-      return 'the record below';
+      return a.schema.t === 'record' ? 'the record below' : schemaType(a.schema);
     default: {
       const never: never = a;
       return String(never);

@@ -1,58 +1,20 @@
-// Model-based tests (fast-check commands, shrinking to a minimal failing sequence) of three kernel tables against
+// Model-based tests (fast-check commands, shrinking to a minimal failing sequence) of kernel tables against
 // reference models, driven through harness processes (fuzz/harness.ts), so every step goes through the real
-// request path:
+// request path (the descriptor table's model is in test/fuzz-fd-model.test.ts):
 //   - the process table: attach (a child of init or of another process), exit, kill, waitpid (blocking, WNOHANG,
 //     any child or one), SIGCHLD ignored, a caught signal interrupting a parked waitpid;
-//   - the descriptor table: read, write and close on console descriptors shared among processes (one open file,
-//     one input offset, one reference per descriptor), and exit;
 //   - memory (kernel/mm.ts over the allocator): mmap, munmap and exit, with the accounting, ENOMEM, compaction
 //     and the OOM killer's choice of victim. The allocator alone has its own model test in test/alloc.test.ts.
-// Each run ends by killing its processes; the kernel must then hold nothing (checkQuiescent). When dup lands,
-// the descriptor model gains dup and dup2; pipes and queues get models of their own.
+// Each run ends by killing its processes; the kernel must then hold nothing (checkQuiescent).
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
-  OPEN_MAX, PAYLOAD_MAX, SIG_CATCH, SIG_IGN, SIGCHLD, SIGCONT, SIGKILL, SIGTERM, SIGUSR1, WNOHANG, wstatusExited, wstatusSignaled,
+  SIG_CATCH, SIG_IGN, SIGCHLD, SIGCONT, SIGKILL, SIGTERM, SIGUSR1, WNOHANG, wstatusExited, wstatusSignaled,
 } from '../dist/abi/index.js';
 import { FrameHarness, type LocalProcess, type Reply } from '../dist/fuzz/harness.js';
-import { baseline, checkInvariants, checkQuiescent } from '../dist/fuzz/invariants.js';
-
-/** Throws unless `ok` (cheaper than expect() in checks that run after every command). */
-function assert(ok: boolean, what: () => string): void {
-  if (!ok) throw new Error(what());
-}
-
-function answered(r: Reply, what: string): Extract<Reply, { kind: 'reply' }> {
-  assert(r.kind === 'reply', () => `${what}: expected an answer, got ${r.kind}`);
-  return r as Extract<Reply, { kind: 'reply' }>;
-}
-
-/** Picks the n-th (modulo) of a list the model computes when the command runs: commands are generated before
- *  the state they act on exists, and shrink independently of it. */
-function nth<T>(list: readonly T[], n: number): T {
-  return list[n % list.length]!;
-}
-
-/** Runs a command sequence on one kernel, killing every process it attached afterwards and checking that
- *  nothing is left; the invariant checker runs after each command too. */
-function runOn<M extends { readonly procs: readonly { readonly lp: LocalProcess }[] }>(
-  h: () => FrameHarness,
-  model: () => M,
-  cmds: Iterable<fc.Command<M, FrameHarness>>,
-): void {
-  const k = h().kernel;
-  const base = baseline(k);
-  const m = model();
-  try {
-    fc.modelRun(() => ({ model: m, real: h() }), cmds);
-  } finally {
-    const files = m.procs.flatMap((p) => (p.lp.alive ? p.lp.fds().map(([, f]) => f) : []));
-    for (const p of m.procs) p.lp.kill();
-    expect(checkQuiescent(k, base, files)).toEqual([]);
-  }
-  expect(k.bugs).toBe(0);
-}
+import { checkInvariants } from '../dist/fuzz/invariants.js';
+import { answered, assert, nth, runOn } from './fuzz-model-run.js';
 
 // ---- the process table -------------------------------------------------------------------------------------------
 
@@ -290,172 +252,6 @@ class Sigaction implements fc.Command<ProcModel, FrameHarness> {
   }
 }
 
-// ---- the descriptor table ------------------------------------------------------------------------------------------
-
-interface MFile {
-  readonly kind: 'in' | 'out';
-  /** For input: the bytes not read yet (shared by every descriptor of the open file). */
-  input: Uint8Array;
-  refs: number;
-}
-
-interface FdProc {
-  readonly lp: LocalProcess;
-  readonly fds: Map<number, MFile>;
-  alive: boolean;
-}
-
-interface FdModel {
-  readonly procs: FdProc[];
-  readonly input: Uint8Array;
-}
-
-const fdLive = (m: FdModel): FdProc[] => m.procs.filter((p) => p.alive);
-
-function closeAll(p: FdProc): void {
-  for (const f of p.fds.values()) f.refs--;
-  p.fds.clear();
-}
-
-function compareFds(m: FdModel, h: FrameHarness): void {
-  const files = new Map<MFile, unknown>();
-  for (const p of fdLive(m)) {
-    const real = p.lp.fds();
-    assert(real.map(([fd]) => fd).join(',') === [...p.fds.keys()].sort((a, b) => a - b).join(','),
-      () => `pid ${p.lp.pid} has descriptors ${real.map(([fd]) => fd).join(',')}, the model ${[...p.fds.keys()].join(',')}`);
-    for (const [fd, f] of real) {
-      const mf = p.fds.get(fd)!;
-      const known = files.get(mf);
-      assert(known === undefined || known === f, () => `descriptors the model shares refer to different open files`);
-      files.set(mf, f);
-      assert(f.refs === mf.refs, () => `pid ${p.lp.pid} fd ${fd}: refs ${f.refs}, the model ${mf.refs}`);
-    }
-  }
-  const problems = checkInvariants(h.kernel);
-  assert(problems.length === 0, () => problems.join('; '));
-}
-
-class FdAttach implements fc.Command<FdModel, FrameHarness> {
-  constructor(readonly parentPick: number | null) {}
-  check(m: Readonly<FdModel>): boolean {
-    return fdLive(m as FdModel).length < 6;
-  }
-  run(m: FdModel, h: FrameHarness): void {
-    const live = fdLive(m);
-    const parent = this.parentPick === null || live.length === 0 ? null : nth(live, this.parentPick);
-    let lp: LocalProcess;
-    const fds = new Map<number, MFile>();
-    if (parent === null) {
-      lp = h.attach({ stdio: { input: m.input } });
-      const files: MFile[] = [{ kind: 'in', input: m.input, refs: 0 }, { kind: 'out', input: new Uint8Array(0), refs: 0 }, { kind: 'out', input: new Uint8Array(0), refs: 0 }];
-      files.forEach((f, fd) => fds.set(fd, f));
-    } else {
-      // Its descriptors are its parent's open files, as a spawned child's are.
-      lp = h.attach({ parent: parent.lp, stdio: { share: parent.lp } });
-      for (const [fd, f] of parent.fds) fds.set(fd, f);
-    }
-    for (const f of fds.values()) f.refs++;
-    m.procs.push({ lp, fds, alive: true });
-    compareFds(m, h);
-  }
-  toString(): string {
-    return `attach(${this.parentPick ?? 'fresh'})`;
-  }
-}
-
-/** A descriptor to act on: mostly one the process has, sometimes one it does not or cannot have. */
-const fdArb = fc.oneof(
-  { arbitrary: fc.constantFrom(0, 1, 2), weight: 6 },
-  { arbitrary: fc.integer({ min: 3, max: 8 }), weight: 1 },
-  { arbitrary: fc.constantFrom(OPEN_MAX - 1, OPEN_MAX, -1), weight: 1 },
-);
-
-class Read implements fc.Command<FdModel, FrameHarness> {
-  private desc = '';
-  constructor(readonly pick: number, readonly fd: number, readonly count: number) {}
-  check(m: Readonly<FdModel>): boolean {
-    return fdLive(m as FdModel).length > 0;
-  }
-  run(m: FdModel, h: FrameHarness): void {
-    const p = nth(fdLive(m), this.pick);
-    this.desc = `[${p.lp.pid}] read(${this.fd}, ${this.count})`;
-    const a = answered(p.lp.call('read', this.fd, this.count), this.desc);
-    const f = p.fds.get(this.fd);
-    if (f === undefined || f.kind === 'out') {
-      assert(a.errno === 9, () => `${this.desc}: errno ${a.errno}, the model expects EBADF`);
-    } else {
-      const n = Math.min(this.count, f.input.length, PAYLOAD_MAX);
-      const want = f.input.subarray(0, n);
-      f.input = f.input.subarray(n);
-      assert(a.errno === 0 && a.ret0 === n && Buffer.from(a.payload).equals(Buffer.from(want)), () => `${this.desc} = ${a.error ?? a.ret0}, the model expects ${n} bytes`);
-    }
-    compareFds(m, h);
-  }
-  toString(): string {
-    return this.desc || `read(#${this.pick}, ${this.fd}, ${this.count})`;
-  }
-}
-
-class Write implements fc.Command<FdModel, FrameHarness> {
-  private desc = '';
-  constructor(readonly pick: number, readonly fd: number, readonly data: Uint8Array) {}
-  check(m: Readonly<FdModel>): boolean {
-    return fdLive(m as FdModel).length > 0;
-  }
-  run(m: FdModel, h: FrameHarness): void {
-    const p = nth(fdLive(m), this.pick);
-    this.desc = `[${p.lp.pid}] write(${this.fd}, ${this.data.length} bytes)`;
-    const a = answered(p.lp.call('write', this.fd, this.data), this.desc);
-    const f = p.fds.get(this.fd);
-    const want = f === undefined || f.kind === 'in' ? -9 : this.data.length;
-    assert(want < 0 ? a.errno === -want : a.errno === 0 && a.ret0 === want, () => `${this.desc} = ${a.error ?? a.ret0}, the model expects ${want}`);
-    compareFds(m, h);
-  }
-  toString(): string {
-    return this.desc || `write(#${this.pick}, ${this.fd}, ${this.data.length})`;
-  }
-}
-
-class Close implements fc.Command<FdModel, FrameHarness> {
-  private desc = '';
-  constructor(readonly pick: number, readonly fd: number) {}
-  check(m: Readonly<FdModel>): boolean {
-    return fdLive(m as FdModel).length > 0;
-  }
-  run(m: FdModel, h: FrameHarness): void {
-    const p = nth(fdLive(m), this.pick);
-    this.desc = `[${p.lp.pid}] close(${this.fd})`;
-    const a = answered(p.lp.call('close', this.fd), this.desc);
-    const f = p.fds.get(this.fd);
-    assert(a.errno === (f === undefined ? 9 : 0), () => `${this.desc}: errno ${a.errno}`);
-    if (f !== undefined) {
-      f.refs--;
-      p.fds.delete(this.fd);
-    }
-    compareFds(m, h);
-  }
-  toString(): string {
-    return this.desc || `close(#${this.pick}, ${this.fd})`;
-  }
-}
-
-class FdExit implements fc.Command<FdModel, FrameHarness> {
-  constructor(readonly pick: number) {}
-  check(m: Readonly<FdModel>): boolean {
-    return fdLive(m as FdModel).length > 0;
-  }
-  run(m: FdModel, h: FrameHarness): void {
-    const p = nth(fdLive(m), this.pick);
-    assert(p.lp.call('exit', 0).kind === 'dead', () => 'exit did not end the process');
-    p.alive = false;
-    closeAll(p);
-    compareFds(m, h);
-  }
-  toString(): string {
-    return `exit(#${this.pick})`;
-  }
-}
-
 // ---- memory ------------------------------------------------------------------------------------------------------
 
 const MEM = 64 * 1024;
@@ -635,29 +431,6 @@ describe('model-based', () => {
     );
     fc.assert(
       fc.property(commands, (cmds) => runOn(() => h, (): ProcModel => ({ procs: [] }), cmds)),
-      { numRuns: 200 },
-    );
-  });
-
-  it('descriptor tables follow the model through read, write and close on shared open files, and exit', () => {
-    const pick = fc.nat({ max: 7 });
-    const count = fc.constantFrom(0, 1, 3, 5, 100, PAYLOAD_MAX, 2 ** 31 - 1);
-    const commands = fc.commands(
-      [
-        fc.option(pick, { nil: null }).map((p) => new FdAttach(p)),
-        fc.tuple(pick, fdArb, count).map(([p, fd, n]) => new Read(p, fd, n)),
-        fc.tuple(pick, fdArb, count).map(([p, fd, n]) => new Read(p, fd, n)),
-        fc.tuple(pick, fdArb, fc.uint8Array({ maxLength: 16 })).map(([p, fd, d]) => new Write(p, fd, d)),
-        fc.tuple(pick, fdArb).map(([p, fd]) => new Close(p, fd)),
-        fc.tuple(pick, fdArb).map(([p, fd]) => new Close(p, fd)),
-        pick.map((p) => new FdExit(p)),
-      ],
-      { maxCommands: 40, size: 'max' },
-    );
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), commands, (input, cmds) =>
-        runOn(() => h, (): FdModel => ({ procs: [], input }), [new FdAttach(null), ...cmds]),
-      ),
       { numRuns: 200 },
     );
   });
