@@ -33,11 +33,12 @@
 //     neighbours there, and reads their records only to merge them.
 //   - the head of each class's list in an array of its own. Only the blocks after a head keep a valid list
 //     prev (a head's is stale), so taking a list's head writes nothing but the head array.
-//   - a directory from granule to the id and size of the live block that starts there (id 0: none; the id
-//     negated: a cached block, so a second free of it is refused), so free and sizeOf find a block with one
-//     load, and caching or taking back a small block touches nothing else. It is paged by 2^20 granules; a page
-//     is created by the first allocation in its range and is zero-filled memory the host commits only where
-//     it is written.
+//   - one more bit per id, set while the block is cached: a cached block keeps its directory entry, so a second
+//     free of it finds it there and is refused by this bit, and taking it back clears the bit and nothing else.
+//   - a directory from granule to the id and size of the live or cached block that starts there (id 0: none),
+//     so free and sizeOf find a block with one load, and caching a small block reads nothing else. It is paged by
+//     2^20 granules; a page is created by the first allocation in its range and is zero-filled memory the host
+//     commits only where it is written.
 //
 // Bounds.
 //   time: alloc and free are O(1) whatever the number of blocks: two bitmap words, at most two merges and one
@@ -47,8 +48,8 @@
 //     the cache over its share merges cached blocks back, largest first: each cached block is merged at most once,
 //     so that is amortised O(1). stats() is O(classes + free + cached blocks); check() is O(blocks + directory
 //     pages in use).
-//   space: 36 bytes per block id (as many ids as the peak number of blocks, live and free), 66 KiB of quick list
-//     slots, and 8 bytes per granule of each 2^20-granule range a block was ever allocated in, committed by the
+//   space: 36 bytes per block id (as many ids as the peak number of blocks, live and free), 132 KiB of quick
+//     list slots, and 8 bytes per granule of each 2^20-granule range a block was ever allocated in, committed by the
 //     host only where written (at align 16, at most half the address range in use).
 //   internal fragmentation: a block is the size rounded up to the alignment, so at most align - 1 bytes are lost
 //     per block (15 B at the default 16); there is no header.
@@ -181,8 +182,10 @@ export class Allocator {
   private declare readonly heads: Int32Array;
 
   private declare rec: Int32Array;
-  /** Bit id & 31 of word id >>> 5: block id is free. */
+  /** Bit id & 31 of word id >>> 5: block id is free (in a free list, merged). */
   private declare freeBits: Int32Array;
+  /** Likewise: block id is freed but held unmerged by a quick list. */
+  private declare cachedBits: Int32Array;
   private declare spareIds: Int32Array;
   private spareCount = 0;
 
@@ -218,6 +221,7 @@ export class Allocator {
     this.heads = new Int32Array(this.classes).fill(END);
     this.rec = new Int32Array(INITIAL_IDS << STRIDE_LOG2);
     this.freeBits = new Int32Array(INITIAL_IDS >>> 5);
+    this.cachedBits = new Int32Array(INITIAL_IDS >>> 5);
     this.spareIds = new Int32Array(INITIAL_IDS);
     for (let id = INITIAL_IDS - 1; id > FIRST_BLOCK; id--) this.spareIds[this.spareCount++] = id;
     this.absent = new Int32Array(this.pageLength(0) << 1);
@@ -237,15 +241,20 @@ export class Allocator {
   alloc(size: number): number {
     if (!(size > 0 && size <= this.total) || !Number.isInteger(size)) return NIL;
     const need = Math.ceil(size * this.perByte) | 0; // at most granules: an int32
-    const cached = this.quick.pop(need);
-    if (cached !== NIL) {
-      // Its record, and its id and size in the directory, were kept: it only has to be marked live again.
-      const page = this.pages[cached >>> PAGE_LOG2]!;
-      const i = (cached & PAGE_MASK) << 1;
-      page[i] = -page[i]!;
+    const slot = this.quick.pop(need);
+    if (slot !== NIL) {
+      // Its record and its directory entry were kept: it only has to lose its cached bit.
+      const b = this.quick.idAt(slot);
+      this.cachedBits[b >>> 5] = this.cachedBits[b >>> 5]! & ~(1 << (b & 31));
       this.liveGranules += need;
-      return cached * this.align;
+      return this.quick.granuleAt(slot) * this.align;
     }
+    return this.carve(need);
+  }
+
+  /** The TLSF's alloc of `need` granules: a block from the free lists, carved at the front. A method apart from
+   *  alloc, so that alloc is small enough for V8 to inline its quick list path into a caller's loop. */
+  private carve(need: number): number {
     let c = this.firstFit(need);
     if (c === NIL) {
       // The cache must never make an allocation fail: merge it back and search once more.
@@ -301,12 +310,14 @@ export class Allocator {
     const page = this.pages[g >>> PAGE_LOG2]!;
     const i = (g & PAGE_MASK) << 1;
     const b = page[i]!;
-    if (b <= BOUNDARY) return false; // no block starts here, or a cached one: a double free
+    if (b === BOUNDARY) return false;
+    const word = this.cachedBits[b >>> 5]!;
+    if (((word >>> (b & 31)) & 1) !== 0) return false; // already freed, to a quick list
     const size = page[i | 1]!;
     const live = this.liveGranules - size;
     this.liveGranules = live;
-    if (this.quick.push(g, size, live)) {
-      page[i] = -b;
+    if (this.quick.push(g, b, size, live)) {
+      this.cachedBits[b >>> 5] = word | (1 << (b & 31));
       return true;
     }
     page[i] = BOUNDARY;
@@ -322,7 +333,8 @@ export class Allocator {
     if (g === NIL) return NIL;
     const page = this.pages[g >>> PAGE_LOG2]!;
     const i = (g & PAGE_MASK) << 1;
-    return page[i]! > BOUNDARY ? page[i | 1]! * this.align : NIL;
+    const b = page[i]!;
+    return b === BOUNDARY || ((this.cachedBits[b >>> 5]! >>> (b & 31)) & 1) !== 0 ? NIL : page[i | 1]! * this.align;
   }
 
   /** Bytes in freed blocks the quick lists hold unmerged: free memory, at most cacheShare of the live bytes. */
@@ -382,7 +394,10 @@ export class Allocator {
     const field = (b: number, f: number): number => this.rec[(b << STRIDE_LOG2) | f]!;
     const isFree = (b: number): boolean => ((this.freeBits[b >>> 5]! >>> (b & 31)) & 1) !== 0;
     const spare = new Set(this.spareIds.subarray(0, this.spareCount));
-    for (const id of [BOUNDARY, END, ...spare]) if (isFree(id)) fail(`#${id} is marked free but is not a block`);
+    const isCached = (b: number): boolean => ((this.cachedBits[b >>> 5]! >>> (b & 31)) & 1) !== 0;
+    for (const id of [BOUNDARY, END, ...spare]) {
+      if (isFree(id) || isCached(id)) fail(`#${id} is marked free or cached but is not a block`);
+    }
     const entryAt = (g: number, slot: number): number => this.pages[g >>> PAGE_LOG2]![((g & PAGE_MASK) << 1) | slot]!;
     let nextAddr = 0;
     let live = 0;
@@ -400,17 +415,16 @@ export class Allocator {
       nextAddr += size;
       if (isFree(b)) {
         free++;
+        if (isCached(b)) fail(`${at}: both free and cached`);
         if (isFree(prev)) fail(`${at}: free and so is its left neighbour #${prev}`);
         if (field(b, CLASS) !== classOf(size)) fail(`${at}: ${size * this.align} bytes filed under class ${field(b, CLASS)}`);
       } else {
-        const id = entryAt(field(b, ADDR), 0);
-        if (id === b) {
-          live++;
-          liveGranules += size;
-        } else if (id === -b) {
+        if (entryAt(field(b, ADDR), 0) !== b) fail(`${at}: live but not found by address`);
+        if (isCached(b)) {
           cached++;
         } else {
-          fail(`${at}: live but not found by address`);
+          live++;
+          liveGranules += size;
         }
         if (entryAt(field(b, ADDR), 1) !== size) fail(`${at}: the directory gives it ${entryAt(field(b, ADDR), 1) * this.align} bytes`);
       }
@@ -440,9 +454,8 @@ export class Allocator {
     if (liveGranules !== this.liveGranules) fail(`${liveGranules} granules are live, ${this.liveGranules} counted`);
     this.quick.check();
     const onStacks = new Set<number>();
-    this.quick.forEach((g, size) => {
-      const b = -entryAt(g, 0);
-      if (!(b > BOUNDARY) || field(b, ADDR) !== g || field(b, SIZE) !== size || onStacks.has(b)) {
+    this.quick.forEach((g, b, size) => {
+      if (entryAt(g, 0) !== b || !isCached(b) || field(b, ADDR) !== g || field(b, SIZE) !== size || onStacks.has(b)) {
         fail(`the quick list of ${size * this.align} bytes holds ${g * this.align}, not a cached block of that size (or twice)`);
       }
       onStacks.add(b);
@@ -492,12 +505,12 @@ export class Allocator {
 
   // ---- quick lists
 
-  /** Merges the cached block of `size` granules at granule g, just taken off its stack. */
-  private release(g: number, size: number): void {
-    const page = this.pages[g >>> PAGE_LOG2]!;
-    const i = (g & PAGE_MASK) << 1;
-    const b = -page[i]!;
-    page[i] = BOUNDARY;
+  /** Merges the cached block of `size` granules in quick list slot `slot`, just taken off its stack. */
+  private release(slot: number, size: number): void {
+    const g = this.quick.granuleAt(slot);
+    const b = this.quick.idAt(slot);
+    this.pages[g >>> PAGE_LOG2]![(g & PAGE_MASK) << 1] = BOUNDARY;
+    this.cachedBits[b >>> 5] = this.cachedBits[b >>> 5]! & ~(1 << (b & 31));
     this.merge(b, g, size);
   }
 
@@ -513,7 +526,7 @@ export class Allocator {
   /** Merges every cached block: afterwards the free lists hold all free memory, coalesced. */
   private drain(): void {
     for (let size = this.quick.largest(); size !== 0; size = this.quick.largest()) {
-      for (let g = this.quick.pop(size); g !== NIL; g = this.quick.pop(size)) this.release(g, size);
+      for (let slot = this.quick.pop(size); slot !== NIL; slot = this.quick.pop(size)) this.release(slot, size);
     }
   }
 
@@ -616,6 +629,9 @@ export class Allocator {
     const freeBits = new Int32Array((old * 2) >>> 5);
     freeBits.set(this.freeBits);
     this.freeBits = freeBits;
+    const cachedBits = new Int32Array((old * 2) >>> 5);
+    cachedBits.set(this.cachedBits);
+    this.cachedBits = cachedBits;
     this.spareIds = new Int32Array(old * 2);
     this.spareCount = 0;
     for (let id = old * 2 - 1; id >= old; id--) this.spareIds[this.spareCount++] = id;

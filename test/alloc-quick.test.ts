@@ -213,10 +213,16 @@ describe('allocator quick lists', () => {
     const blocks = Array.from({ length: 16 }, () => a.alloc(1 * KiB));
     for (let i = 4; i < 8; i++) expect(a.free(blocks[i]!)).toBe(true);
     expect(a.cachedBytes).toBe(4 * KiB);
-    expect(a.largestFree()).toBe(48 * KiB); // the tail: the four merge into [4 KiB, 8 KiB), block 8 is live
+    // The four merge into [4 KiB, 8 KiB) (block 8 is live); the largest free block is the 48 KiB tail.
     const s = a.stats();
-    expect(s).toMatchObject({ used: 12 * KiB, free: 52 * KiB, freeBlocks: 2, liveBlocks: 12 });
+    expect(s).toMatchObject({ used: 12 * KiB, free: 52 * KiB, freeBlocks: 2, liveBlocks: 12, largestFree: 48 * KiB });
     expect(s.fragmentation).toBeCloseTo(1 - 48 / 52);
+    expect(a.cachedBytes).toBe(0);
+    for (let i = 8; i < 12; i++) expect(a.free(blocks[i]!)).toBe(true);
+    expect(a.cachedBytes).toBe(4 * KiB);
+    expect(a.largestFree()).toBe(48 * KiB);
+    expect(a.cachedBytes).toBe(0);
+    expect(a.stats()).toMatchObject({ free: 56 * KiB, freeBlocks: 2 });
   });
 
   it('holds at most its share of the live bytes, and at most 64 blocks of a size', () => {
