@@ -15,9 +15,16 @@
 //   - free merges the block at once with a free left and a free right neighbour: no two free blocks touch. The
 //     free neighbour absorbs the block, and stays where it is in its list unless it grew into a larger class.
 //
+// Quick lists (kernel/quicklist.ts) sit in front: free() of a block of at most 256 granules pushes it, unmerged,
+// on the stack of its exact size, and alloc() pops a block of the exact size before it searches. The cache holds
+// at most `cacheShare` of the live granules (so it never costs more than that share of footprint), each stack at
+// most 64 blocks; a block it refuses is merged as above. A cached block is free memory to every caller: alloc
+// merges the whole cache back and retries before it fails, and stats() and largestFree() merge it first.
+//
 // Metadata lives out of band (never charged to the simulated memory), in typed arrays. The hot paths create no
-// objects (but when an array doubles) and keep no counters: stats() derives its figures from the lists. At
-// 10,000 blocks the records no longer fit in a core's cache, so the layout counts cache lines:
+// objects (but when an array doubles) and keep one counter, the live granules, for the cache's share; stats()
+// derives its figures from the lists. At 10,000 blocks the records no longer fit in a core's cache, so the layout
+// counts cache lines:
 //   - a record of int32s per block, indexed by block id: address, size, class, physical and list links. Ids are
 //     recycled through a stack. Id 0 is a boundary block, never free, that closes the physical chain at both
 //     ends (merging needs no test for an end of memory), and id 1 ends every free list (unlinking needs no test
@@ -26,27 +33,37 @@
 //     neighbours there, and reads their records only to merge them.
 //   - the head of each class's list in an array of its own. Only the blocks after a head keep a valid list
 //     prev (a head's is stale), so taking a list's head writes nothing but the head array.
-//   - a directory from granule to the id of the live block that starts there (0: none), so free and sizeOf find
-//     a block with one load. It is paged by 2^20 granules; a page is created by the first allocation in its
-//     range and is zero-filled memory the host commits only where it is written.
+//   - one more bit per id, set while the block is cached: a cached block keeps its directory entry, so a second
+//     free of it finds it there and is refused by this bit, and taking it back clears the bit and nothing else.
+//   - a directory from granule to the id and size of the live or cached block that starts there (id 0: none),
+//     so free and sizeOf find a block with one load, and caching a small block reads nothing else. It is paged by
+//     2^20 granules; a page is created by the first allocation in its range and is zero-filled memory the host
+//     commits only where it is written.
 //
 // Bounds.
 //   time: alloc and free are O(1) whatever the number of blocks: two bitmap words, at most two merges and one
 //     split, each a bounded number of list and link updates, one directory load or store; growing an array is
-//     amortised O(1). stats() is O(classes + free blocks); check() is O(blocks + directory pages in use).
-//   space: 36 bytes per block id (as many ids as the peak number of blocks, live and free), and 4 bytes per
-//     granule of each 2^20-granule range a block was ever allocated in, committed by the host only where written
-//     (at align 16, at most a quarter of the address range in use).
+//     amortised O(1). A quick list push or pop is O(1); the one exception is an alloc that finds no block: it
+//     merges every cached block back (O(cached blocks), at most 64 per size) before it fails. A free that leaves
+//     the cache over its share merges cached blocks back, largest first: each cached block is merged at most once,
+//     so that is amortised O(1). stats() is O(classes + free + cached blocks); check() is O(blocks + directory
+//     pages in use).
+//   space: 36 bytes per block id (as many ids as the peak number of blocks, live and free), 132 KiB of quick
+//     list slots, and 8 bytes per granule of each 2^20-granule range a block was ever allocated in, committed by the
+//     host only where written (at align 16, at most half the address range in use).
 //   internal fragmentation: a block is the size rounded up to the alignment, so at most align - 1 bytes are lost
 //     per block (15 B at the default 16); there is no header.
-//   external fragmentation: free space is in at most liveBlocks + 1 blocks, and freeing everything gives back
-//     one block of size total. A request is served from the request's rounded class, at most ~6% larger than
+//   external fragmentation: with the cache merged (as stats() does), free space is in at most liveBlocks + 1
+//     blocks, and freeing everything gives back one block of size total; cached blocks are at most cacheShare
+//     of the live bytes. A request is served from the request's rounded class, at most ~6% larger than
 //     the request, whenever that class has a block; else from the smallest larger class, even if a block of the
 //     request's own class would have fitted (the price of never scanning a list). No allocator that never moves
 //     blocks escapes adversarial fragmentation (Robson); stats().fragmentation measures it.
-//   largestFree(): exact for alloc: alloc(n) succeeds if and only if n <= largestFree(). It is the head of the
-//     highest non-empty class: within 3% of the largest free block, and equal to it when that class holds one
-//     block (in particular when everything is free).
+//   largestFree(): exact for alloc: alloc(n) succeeds if and only if n <= largestFree(). It merges the cache,
+//     then reads the head of the highest non-empty class: within 3% of the largest free block, and equal to it
+//     when that class holds one block (in particular when everything is free).
+
+import { QuickLists } from './quicklist.js';
 
 const SL_LOG2 = 5;
 /** Second-level classes per power-of-two range: one 32-bit bitmap word. */
@@ -55,6 +72,7 @@ const NIL = -1;
 /** Sizes and addresses are kept in granules (units of the alignment) as int32: at most 2^31 - 1 of them. */
 const MAX_GRANULES = 2 ** 31 - 1;
 const MAX_ALIGN = 2 ** 20;
+const DEFAULT_CACHE_SHARE = 0.25;
 /** A multiple of 32: the free bits are whole int32 words. */
 const INITIAL_IDS = 256;
 
@@ -77,7 +95,8 @@ const FREE_NEXT = 5;
 const CLASS = 6;
 const STRIDE_LOG2 = 3;
 
-/** Directory pages: 2^20 granules, 4 MiB of int32, of which the host commits only what is written. */
+/** Directory pages: 2^20 granules, an id and a size each: 8 MiB of int32, of which the host commits only what is
+ *  written. An id's slot is (granule & PAGE_MASK) << 1, its size's the next one. */
 const PAGE_LOG2 = 20;
 const PAGE_MASK = (1 << PAGE_LOG2) - 1;
 
@@ -89,6 +108,9 @@ export function maxTotal(align = 16): number {
 export interface AllocatorOptions {
   /** Alignment of every address and granularity of every size: a power of two, default 16. */
   align?: number;
+  /** Most memory the quick lists may hold back unmerged, as a fraction of the live bytes, from 0 (no quick
+   *  lists: every free merges at once) to 1; default 1/4. */
+  cacheShare?: number;
 }
 
 export interface SizeClassStat {
@@ -160,8 +182,10 @@ export class Allocator {
   private declare readonly heads: Int32Array;
 
   private declare rec: Int32Array;
-  /** Bit id & 31 of word id >>> 5: block id is free. */
+  /** Bit id & 31 of word id >>> 5: block id is free (in a free list, merged). */
   private declare freeBits: Int32Array;
+  /** Likewise: block id is freed but held unmerged by a quick list. */
+  private declare cachedBits: Int32Array;
   private declare spareIds: Int32Array;
   private spareCount = 0;
 
@@ -169,8 +193,13 @@ export class Allocator {
   private declare readonly pages: Int32Array[];
   private declare readonly absent: Int32Array;
 
-  /** Throws RangeError for an alignment that is not a power of two up to 2^20, or a total that is not a whole
-   *  number from align to (2^31 - 1) * align (32 GiB at align 16): kernel configuration, checked at boot. */
+  private declare readonly quick: QuickLists;
+  /** Granules in live blocks (cached ones excluded): what the cache's share is of. */
+  private liveGranules = 0;
+
+  /** Throws RangeError for an alignment that is not a power of two up to 2^20, a total that is not a whole
+   *  number from align to (2^31 - 1) * align (32 GiB at align 16), or a cache share outside [0, 1]: kernel
+   *  configuration, checked at boot. */
   constructor(total: number, opts: AllocatorOptions = {}) {
     const align = opts.align ?? 16;
     if (!Number.isInteger(align) || align < 1 || align > MAX_ALIGN || (align & (align - 1)) !== 0) {
@@ -179,6 +208,9 @@ export class Allocator {
     if (!Number.isInteger(total) || total < align || total / align >= MAX_GRANULES + 1) {
       throw new RangeError(`allocator: total must be a whole number of bytes from ${align} to ${MAX_GRANULES} * ${align}, got ${String(total)}`);
     }
+    const share = opts.cacheShare ?? DEFAULT_CACHE_SHARE;
+    if (!(share >= 0 && share <= 1)) throw new RangeError(`allocator: cacheShare must be from 0 to 1, got ${String(share)}`);
+    this.quick = new QuickLists(share);
     this.align = align;
     this.perByte = 1 / align;
     this.granules = Math.floor(total / align);
@@ -189,9 +221,10 @@ export class Allocator {
     this.heads = new Int32Array(this.classes).fill(END);
     this.rec = new Int32Array(INITIAL_IDS << STRIDE_LOG2);
     this.freeBits = new Int32Array(INITIAL_IDS >>> 5);
+    this.cachedBits = new Int32Array(INITIAL_IDS >>> 5);
     this.spareIds = new Int32Array(INITIAL_IDS);
     for (let id = INITIAL_IDS - 1; id > FIRST_BLOCK; id--) this.spareIds[this.spareCount++] = id;
-    this.absent = new Int32Array(this.pageLength(0));
+    this.absent = new Int32Array(this.pageLength(0) << 1);
     // Array.from, not new Array(n).fill: a packed array, so loads from it need no hole check.
     this.pages = Array.from({ length: ((this.granules - 1) >>> PAGE_LOG2) + 1 }, () => this.absent);
     // The first block is all of memory, between the boundary's two ends.
@@ -203,12 +236,33 @@ export class Allocator {
   }
 
   /** Returns the address of a block of at least `size` bytes (rounded up to the alignment), or -1 if none fits
-   *  or the size is not a whole number in [1, total]. Succeeds whenever size <= largestFree(). */
+   *  (with every cached block merged back) or the size is not a whole number in [1, total]. Succeeds whenever
+   *  size <= largestFree(). */
   alloc(size: number): number {
     if (!(size > 0 && size <= this.total) || !Number.isInteger(size)) return NIL;
     const need = Math.ceil(size * this.perByte) | 0; // at most granules: an int32
-    const c = this.firstFit(need);
-    if (c === NIL) return NIL;
+    const slot = this.quick.pop(need);
+    if (slot !== NIL) {
+      // Its record and its directory entry were kept: it only has to lose its cached bit.
+      const b = this.quick.idAt(slot);
+      this.cachedBits[b >>> 5] = this.cachedBits[b >>> 5]! & ~(1 << (b & 31));
+      this.liveGranules += need;
+      return this.quick.granuleAt(slot) * this.align;
+    }
+    return this.carve(need);
+  }
+
+  /** The TLSF's alloc of `need` granules: a block from the free lists, carved at the front. A method apart from
+   *  alloc, so that alloc is small enough for V8 to inline its quick list path into a caller's loop. */
+  private carve(need: number): number {
+    let c = this.firstFit(need);
+    if (c === NIL) {
+      // The cache must never make an allocation fail: merge it back and search once more.
+      if (this.quick.cached === 0) return NIL;
+      this.drain();
+      c = this.firstFit(need);
+      if (c === NIL) return NIL;
+    }
     const b = this.heads[c]!;
     let rec = this.rec;
     const o = b << STRIDE_LOG2;
@@ -240,74 +294,68 @@ export class Allocator {
     }
     const g = rec[(live << STRIDE_LOG2) | ADDR]!;
     let page = this.pages[g >>> PAGE_LOG2]!;
-    if (page === this.absent) page = this.pages[g >>> PAGE_LOG2] = new Int32Array(this.pageLength(g));
-    page[g & PAGE_MASK] = live;
+    if (page === this.absent) page = this.pages[g >>> PAGE_LOG2] = new Int32Array(this.pageLength(g) << 1);
+    const i = (g & PAGE_MASK) << 1;
+    page[i] = live;
+    page[i | 1] = need;
+    this.liveGranules += need;
     return g * this.align;
   }
 
-  /** Frees a block returned by alloc; returns false (and changes nothing) for an address that is not a live block. */
+  /** Frees a block returned by alloc; returns false (and changes nothing) for an address that is not a live block,
+   *  a block already freed (cached or merged) included. */
   free(addr: number): boolean {
     const g = this.granuleOf(addr);
     if (g === NIL) return false;
     const page = this.pages[g >>> PAGE_LOG2]!;
-    const b = page[g & PAGE_MASK]!;
+    const i = (g & PAGE_MASK) << 1;
+    const b = page[i]!;
     if (b === BOUNDARY) return false;
-    page[g & PAGE_MASK] = BOUNDARY;
-    const rec = this.rec;
-    const o = b << STRIDE_LOG2;
-    const size = rec[o | SIZE]!;
-    const left = rec[o | PHYS_PREV]!;
-    const right = rec[o | PHYS_NEXT]!;
-    const rightFree = (this.freeBits[right >>> 5]! >>> (right & 31)) & 1;
-    if (((this.freeBits[left >>> 5]! >>> (left & 31)) & 1) !== 0) {
-      // The left neighbour absorbs b, and the right one too if it is free.
-      const ol = left << STRIDE_LOG2;
-      let merged = rec[ol | SIZE]! + size;
-      let after = right;
-      if (rightFree !== 0) {
-        merged += rec[(right << STRIDE_LOG2) | SIZE]!;
-        after = rec[(right << STRIDE_LOG2) | PHYS_NEXT]!;
-        this.unlink(right);
-        this.recycle(right);
-      }
-      rec[ol | SIZE] = merged;
-      rec[ol | PHYS_NEXT] = after;
-      rec[(after << STRIDE_LOG2) | PHYS_PREV] = left;
-      this.spareIds[this.spareCount++] = b;
-      this.refile(left, merged);
-    } else if (rightFree !== 0) {
-      // The right neighbour absorbs b: it starts where b did.
-      const or = right << STRIDE_LOG2;
-      const merged = rec[or | SIZE]! + size;
-      rec[or | ADDR] = g;
-      rec[or | SIZE] = merged;
-      rec[or | PHYS_PREV] = left;
-      rec[(left << STRIDE_LOG2) | PHYS_NEXT] = right;
-      this.spareIds[this.spareCount++] = b;
-      this.refile(right, merged);
-    } else {
-      this.push(b, classOf(size));
+    const word = this.cachedBits[b >>> 5]!;
+    if (((word >>> (b & 31)) & 1) !== 0) return false; // already freed, to a quick list
+    const size = page[i | 1]!;
+    const live = this.liveGranules - size;
+    this.liveGranules = live;
+    if (this.quick.push(g, b, size, live)) {
+      this.cachedBits[b >>> 5] = word | (1 << (b & 31));
+      return true;
     }
+    page[i] = BOUNDARY;
+    this.merge(b, g, size);
+    // Fewer live granules lower the cache's share: give back what is over it.
+    if (this.quick.overShare(live)) this.trim(live);
     return true;
   }
 
   /** The usable size of a live block (its rounded size), or -1. */
   sizeOf(addr: number): number {
     const g = this.granuleOf(addr);
-    const b = g === NIL ? BOUNDARY : this.pages[g >>> PAGE_LOG2]![g & PAGE_MASK]!;
-    return b === BOUNDARY ? NIL : this.rec[(b << STRIDE_LOG2) | SIZE]! * this.align;
+    if (g === NIL) return NIL;
+    const page = this.pages[g >>> PAGE_LOG2]!;
+    const i = (g & PAGE_MASK) << 1;
+    const b = page[i]!;
+    return b === BOUNDARY || ((this.cachedBits[b >>> 5]! >>> (b & 31)) & 1) !== 0 ? NIL : page[i | 1]! * this.align;
   }
 
-  /** Largest size alloc could satisfy right now: alloc(n) succeeds if and only if 1 <= n <= largestFree(). */
+  /** Bytes in freed blocks the quick lists hold unmerged: free memory, at most cacheShare of the live bytes. */
+  get cachedBytes(): number {
+    return this.quick.cached * this.align;
+  }
+
+  /** Largest size alloc could satisfy right now: alloc(n) succeeds if and only if 1 <= n <= largestFree().
+   *  Merges the cached blocks first, so that the answer is exact. */
   largestFree(): number {
+    if (this.quick.cached !== 0) this.drain();
     if (this.flMap === 0) return 0;
     const fl = 31 - Math.clz32(this.flMap);
     const c = (fl << SL_LOG2) + 31 - Math.clz32(this.slMap[fl]!);
     return this.rec[(this.heads[c]! << STRIDE_LOG2) | SIZE]! * this.align;
   }
 
-  /** O(classes + free blocks): every figure comes from walking the lists, so the hot paths keep no counters. */
+  /** O(classes + free and cached blocks): merges the cached blocks, then takes every figure from the lists, so the
+   *  hot paths keep no counters for it. */
   stats(): AllocStats {
+    if (this.quick.cached !== 0) this.drain();
     const classes: SizeClassStat[] = [];
     const limit = this.idsInUse();
     let freeBlocks = 0;
@@ -346,14 +394,20 @@ export class Allocator {
     const field = (b: number, f: number): number => this.rec[(b << STRIDE_LOG2) | f]!;
     const isFree = (b: number): boolean => ((this.freeBits[b >>> 5]! >>> (b & 31)) & 1) !== 0;
     const spare = new Set(this.spareIds.subarray(0, this.spareCount));
-    for (const id of [BOUNDARY, END, ...spare]) if (isFree(id)) fail(`#${id} is marked free but is not a block`);
+    const isCached = (b: number): boolean => ((this.cachedBits[b >>> 5]! >>> (b & 31)) & 1) !== 0;
+    for (const id of [BOUNDARY, END, ...spare]) {
+      if (isFree(id) || isCached(id)) fail(`#${id} is marked free or cached but is not a block`);
+    }
+    const entryAt = (g: number, slot: number): number => this.pages[g >>> PAGE_LOG2]![((g & PAGE_MASK) << 1) | slot]!;
     let nextAddr = 0;
     let live = 0;
+    let cached = 0;
+    let liveGranules = 0;
     let free = 0;
     let prev = BOUNDARY;
     for (let b = field(BOUNDARY, PHYS_NEXT); b !== BOUNDARY; prev = b, b = field(b, PHYS_NEXT)) {
       const at = `block #${b} at ${field(b, ADDR) * this.align}`;
-      if (b === END || spare.has(b) || live + free >= this.idsInUse()) fail(`${at}: in the chain but not a block in use (a cycle?)`);
+      if (b === END || spare.has(b) || live + cached + free >= this.idsInUse()) fail(`${at}: in the chain but not a block in use (a cycle?)`);
       if (field(b, ADDR) !== nextAddr) fail(`${at}: expected address ${nextAddr * this.align}`);
       if (field(b, PHYS_PREV) !== prev) fail(`${at}: physical prev is #${field(b, PHYS_PREV)}, expected #${prev}`);
       const size = field(b, SIZE);
@@ -361,11 +415,18 @@ export class Allocator {
       nextAddr += size;
       if (isFree(b)) {
         free++;
+        if (isCached(b)) fail(`${at}: both free and cached`);
         if (isFree(prev)) fail(`${at}: free and so is its left neighbour #${prev}`);
         if (field(b, CLASS) !== classOf(size)) fail(`${at}: ${size * this.align} bytes filed under class ${field(b, CLASS)}`);
       } else {
-        live++;
-        if (this.pages[field(b, ADDR) >>> PAGE_LOG2]![field(b, ADDR) & PAGE_MASK] !== b) fail(`${at}: live but not found by address`);
+        if (entryAt(field(b, ADDR), 0) !== b) fail(`${at}: live but not found by address`);
+        if (isCached(b)) {
+          cached++;
+        } else {
+          live++;
+          liveGranules += size;
+        }
+        if (entryAt(field(b, ADDR), 1) !== size) fail(`${at}: the directory gives it ${entryAt(field(b, ADDR), 1) * this.align} bytes`);
       }
     }
     if (nextAddr !== this.granules) fail(`the blocks cover [0, ${nextAddr * this.align}), not [0, ${this.total})`);
@@ -386,10 +447,87 @@ export class Allocator {
     }
     let entries = 0;
     for (const page of this.pages) {
-      if (page !== this.absent) for (const b of page) if (b !== BOUNDARY) entries++;
+      if (page !== this.absent) for (let i = 0; i < page.length; i += 2) if (page[i] !== BOUNDARY) entries++;
     }
-    if (entries !== live) fail(`the directory holds ${entries} blocks, ${live} are live`);
-    if (live + free !== this.idsInUse()) fail(`${this.idsInUse() - live - free} block ids leaked`);
+    if (entries !== live + cached) fail(`the directory holds ${entries} blocks, ${live} are live and ${cached} cached`);
+    if (live + cached + free !== this.idsInUse()) fail(`${this.idsInUse() - live - cached - free} block ids leaked`);
+    if (liveGranules !== this.liveGranules) fail(`${liveGranules} granules are live, ${this.liveGranules} counted`);
+    this.quick.check();
+    const onStacks = new Set<number>();
+    this.quick.forEach((g, b, size) => {
+      if (entryAt(g, 0) !== b || !isCached(b) || field(b, ADDR) !== g || field(b, SIZE) !== size || onStacks.has(b)) {
+        fail(`the quick list of ${size * this.align} bytes holds ${g * this.align}, not a cached block of that size (or twice)`);
+      }
+      onStacks.add(b);
+    });
+    if (onStacks.size !== cached) fail(`${onStacks.size} blocks on the quick lists, ${cached} cached in the chain`);
+    if (this.quick.overShare(this.liveGranules)) fail(`the quick lists hold more than their share of ${this.liveGranules} live granules`);
+  }
+
+  /** Merges block b (of `size` granules at granule g, already out of the directory) with its free neighbours and
+   *  files the result: the eager free. */
+  private merge(b: number, g: number, size: number): void {
+    const rec = this.rec;
+    const o = b << STRIDE_LOG2;
+    const left = rec[o | PHYS_PREV]!;
+    const right = rec[o | PHYS_NEXT]!;
+    const rightFree = (this.freeBits[right >>> 5]! >>> (right & 31)) & 1;
+    if (((this.freeBits[left >>> 5]! >>> (left & 31)) & 1) !== 0) {
+      // The left neighbour absorbs b, and the right one too if it is free.
+      const ol = left << STRIDE_LOG2;
+      let merged = rec[ol | SIZE]! + size;
+      let after = right;
+      if (rightFree !== 0) {
+        merged += rec[(right << STRIDE_LOG2) | SIZE]!;
+        after = rec[(right << STRIDE_LOG2) | PHYS_NEXT]!;
+        this.unlink(right);
+        this.recycle(right);
+      }
+      rec[ol | SIZE] = merged;
+      rec[ol | PHYS_NEXT] = after;
+      rec[(after << STRIDE_LOG2) | PHYS_PREV] = left;
+      this.spareIds[this.spareCount++] = b;
+      this.refile(left, merged);
+    } else if (rightFree !== 0) {
+      // The right neighbour absorbs b: it starts where b did.
+      const or = right << STRIDE_LOG2;
+      const merged = rec[or | SIZE]! + size;
+      rec[or | ADDR] = g;
+      rec[or | SIZE] = merged;
+      rec[or | PHYS_PREV] = left;
+      rec[(left << STRIDE_LOG2) | PHYS_NEXT] = right;
+      this.spareIds[this.spareCount++] = b;
+      this.refile(right, merged);
+    } else {
+      this.push(b, classOf(size));
+    }
+  }
+
+  // ---- quick lists
+
+  /** Merges the cached block of `size` granules in quick list slot `slot`, just taken off its stack. */
+  private release(slot: number, size: number): void {
+    const g = this.quick.granuleAt(slot);
+    const b = this.quick.idAt(slot);
+    this.pages[g >>> PAGE_LOG2]![(g & PAGE_MASK) << 1] = BOUNDARY;
+    this.cachedBits[b >>> 5] = this.cachedBits[b >>> 5]! & ~(1 << (b & 31));
+    this.merge(b, g, size);
+  }
+
+  /** Merges cached blocks, largest first (the fewest merges for the granules), until the cache is within its share
+   *  of `live` granules. */
+  private trim(live: number): void {
+    while (this.quick.overShare(live)) {
+      const size = this.quick.largest();
+      this.release(this.quick.pop(size), size);
+    }
+  }
+
+  /** Merges every cached block: afterwards the free lists hold all free memory, coalesced. */
+  private drain(): void {
+    for (let size = this.quick.largest(); size !== 0; size = this.quick.largest()) {
+      for (let slot = this.quick.pop(size); slot !== NIL; slot = this.quick.pop(size)) this.release(slot, size);
+    }
   }
 
   /** The granule at byte address `addr`, or NIL for an address that is not a granule of [0, total). */
@@ -491,6 +629,9 @@ export class Allocator {
     const freeBits = new Int32Array((old * 2) >>> 5);
     freeBits.set(this.freeBits);
     this.freeBits = freeBits;
+    const cachedBits = new Int32Array((old * 2) >>> 5);
+    cachedBits.set(this.cachedBits);
+    this.cachedBits = cachedBits;
     this.spareIds = new Int32Array(old * 2);
     this.spareCount = 0;
     for (let id = old * 2 - 1; id >= old; id--) this.spareIds[this.spareCount++] = id;

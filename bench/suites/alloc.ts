@@ -1,100 +1,50 @@
-// Suite: the physical memory allocator (kernel/alloc.ts) under churn, beside two baselines in the same run.
+// Suite: the physical memory allocator (kernel/alloc.ts) under churn, with and without its quick lists, beside two
+// baselines in the same run.
 //
-// Workload. 10,000 blocks are live, with sizes log-uniform from 16 B to 4 KiB (mean about 740 B). One operation
-// is a pair: free a live block picked at random, then allocate a new block of a random size in its place, so
-// the number of live blocks stays at 10,000 and the heap reaches a steady state of holes and coalescing. The
-// sizes and the victims come from a seeded generator (65,536 of each, cycled), identical for every allocator;
-// a sample is a batch of pairs timed around the loop, so the harness's own cost (picking the victim, about
-// 20 ns) is in every figure alike.
+// Workload (the loop is bench/baselines/churn.ts). 10,000 blocks are live, with sizes log-uniform from 16 B to
+// 4 KiB (mean about 740 B). One operation is a pair: free a live block picked at random, then allocate a new block
+// of a random size in its place, so the number of live blocks stays at 10,000 and the heap reaches a steady state
+// of holes and coalescing. The sizes and the victims come from a seeded generator (65,536 of each, cycled),
+// identical for every allocator; a sample is a batch of pairs timed around the loop, so the harness's own cost
+// (picking the victim) is in every figure alike.
+//
+// Each allocator runs its own instance of the loop (churn.ts explains why), all in the same run.
 //
 // Figures:
-//   tlsf       the kernel's allocator: free(addr) looks the block up by address, coalesces, alloc splits.
+//   tlsf       the kernel's allocator: free(addr) looks the block up by address; a small block goes to its quick
+//              list (an exact-size stack) while the cache is within its share, else it coalesces; alloc takes an
+//              exact-size cached block first, else splits.
+//   tlsf-eager the same allocator with the quick lists off (cacheShare 0): every free coalesces at once. The gap
+//              to tlsf is what the quick lists buy.
 //   floor      bare segregated fit (bench/baselines/segregated.ts): power-of-two classes, plain arrays as free
 //              stacks, a bump pointer, no splitting, no coalescing, and free is told the size (no lookup). The
 //              least any segregated-fit allocator can do.
 //   firstfit   first fit over one address-sorted, coalescing free list (bench/baselines/firstfit.ts), free also
 //              told the size: the textbook allocator whose cost grows with the number of holes.
 // Each label ends with the footprint once the run is over: the highest address in use over the live bytes
-// asked for (rounding and holes included). The target is under 1.5x for tlsf; the floor's power-of-two
-// rounding alone costs it about 1.4x.
+// asked for (rounding, holes and cached blocks included). The target is under 1.5x for tlsf; the floor's
+// power-of-two rounding alone costs it about 1.4x.
 
 import { Allocator } from '../../kernel/alloc.js';
+import type { Churn, Heap } from '../baselines/churn.js';
 import { FirstFit } from '../baselines/firstfit.js';
 import { SegregatedFloor } from '../baselines/segregated.js';
 import {
-  batched, batchTargetMs, calibrate, newBench, runAndSummarize, type Batch, type RunOptions, type Suite, type TaskSpec,
+  batchTargetMs, batched, calibrate, newBench, runAndSummarize, type RunOptions, type Suite, type TaskSpec,
 } from '../suite.js';
 
-const LIVE = 10_000;
-const MIN_SIZE = 16;
-const MAX_SIZE = 4096;
-/** Sizes and victims are drawn from tables this long (a power of two, cycled with a mask). */
-const TABLE = 1 << 16;
 /** Address space for tlsf and firstfit: about 9x the live bytes, so no allocation ever fails for lack of room. */
 const HEAP_BYTES = 64 * 1024 * 1024;
 /** Above this, the tlsf footprint target is missed. */
 const FOOTPRINT_TARGET = 1.5;
 
-/** What the churn needs from an allocator. The baselines are told the size on free; the kernel's ignores it. */
-interface Heap {
-  alloc(size: number): number;
-  free(addr: number, size: number): unknown;
-}
+type ChurnModule = typeof import('../baselines/churn.js');
 
-/** mulberry32: a small seeded generator, so every allocator sees the same sizes and victims. */
-function generator(seed: number): () => number {
-  let t = seed;
-  return () => {
-    t = (t + 0x6d2b79f5) | 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-const random = generator(0x5eed);
-const SIZES = Float64Array.from({ length: TABLE }, () => Math.floor(MIN_SIZE * (MAX_SIZE / MIN_SIZE) ** random()));
-const VICTIMS = Int32Array.from({ length: TABLE }, () => Math.floor(random() * LIVE));
-
-/** LIVE blocks on one heap, replaced one pair at a time. */
-class Churn {
-  private readonly addrs = new Float64Array(LIVE);
-  private readonly sizes = new Float64Array(LIVE);
-  private next = 0;
-
-  constructor(private readonly heap: Heap) {
-    for (let j = 0; j < LIVE; j++) this.place(j, SIZES[(j * 7919) & (TABLE - 1)]!);
-  }
-
-  readonly batch: Batch = async (ops) => {
-    const start = performance.now();
-    for (let i = 0; i < ops; i++) {
-      const k = this.next;
-      const j = VICTIMS[k]!;
-      this.heap.free(this.addrs[j]!, this.sizes[j]!);
-      this.place(j, SIZES[k]!);
-      this.next = (k + 1) & (TABLE - 1);
-    }
-    return performance.now() - start;
-  };
-
-  /** Highest address in use over the live bytes asked for. */
-  footprint(): number {
-    let top = 0;
-    let live = 0;
-    for (let j = 0; j < LIVE; j++) {
-      top = Math.max(top, this.addrs[j]! + this.sizes[j]!);
-      live += this.sizes[j]!;
-    }
-    return top / live;
-  }
-
-  private place(j: number, size: number): void {
-    const addr = this.heap.alloc(size);
-    if (addr < 0) throw new Error(`alloc(${size}) failed with ${LIVE} blocks live: the benchmark heap is too small`);
-    this.addrs[j] = addr;
-    this.sizes[j] = size;
-  }
+/** A churn over `heap` in a module instance of its own, keyed by the task id. */
+async function churnOf(id: string, heap: Heap): Promise<Churn> {
+  const url = new URL(`../baselines/churn.js?heap=${encodeURIComponent(id)}`, import.meta.url);
+  const mod = (await import(url.href)) as ChurnModule;
+  return new mod.Churn(heap);
 }
 
 interface ChurnTask {
@@ -111,13 +61,15 @@ export const allocSuite: Suite = {
   comparisons: [
     { figure: 'alloc/tlsf', baseline: 'alloc/floor', relation: 'within', factor: 3 },
     { figure: 'alloc/tlsf', baseline: 'alloc/firstfit', relation: 'faster', factor: 50 },
+    { figure: 'alloc/tlsf-eager', baseline: 'alloc/floor', relation: 'within' },
   ],
 
   async run(opts: RunOptions) {
     const tasks: readonly ChurnTask[] = [
-      { id: 'alloc/floor', label: 'bare segregated fit: power-of-two stacks, no split or merge', churn: new Churn(new SegregatedFloor()), probeOps: 10_000 },
-      { id: 'alloc/tlsf', label: 'kernel allocator (TLSF): free by address + alloc', churn: new Churn(new Allocator(HEAP_BYTES)), probeOps: 10_000 },
-      { id: 'alloc/firstfit', label: 'first fit over a sorted coalescing free list', churn: new Churn(new FirstFit(HEAP_BYTES)), probeOps: 100 },
+      { id: 'alloc/floor', label: 'bare segregated fit: power-of-two stacks, no split or merge', churn: await churnOf('floor', new SegregatedFloor()), probeOps: 10_000 },
+      { id: 'alloc/tlsf', label: 'kernel allocator (TLSF + quick lists): free by address + alloc', churn: await churnOf('tlsf', new Allocator(HEAP_BYTES)), probeOps: 10_000 },
+      { id: 'alloc/tlsf-eager', label: 'kernel allocator, quick lists off: every free coalesces', churn: await churnOf('tlsf-eager', new Allocator(HEAP_BYTES, { cacheShare: 0 })), probeOps: 10_000 },
+      { id: 'alloc/firstfit', label: 'first fit over a sorted coalescing free list', churn: await churnOf('firstfit', new FirstFit(HEAP_BYTES)), probeOps: 100 },
     ];
     // Nothing to release afterwards: the heaps are plain objects.
     const bench = newBench('alloc', opts);
