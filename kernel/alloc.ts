@@ -406,27 +406,28 @@ export class Allocator {
     let free = 0;
     let prev = BOUNDARY;
     for (let b = field(BOUNDARY, PHYS_NEXT); b !== BOUNDARY; prev = b, b = field(b, PHYS_NEXT)) {
-      const at = `block #${b} at ${field(b, ADDR) * this.align}`;
-      if (b === END || spare.has(b) || live + cached + free >= this.idsInUse()) fail(`${at}: in the chain but not a block in use (a cycle?)`);
-      if (field(b, ADDR) !== nextAddr) fail(`${at}: expected address ${nextAddr * this.align}`);
-      if (field(b, PHYS_PREV) !== prev) fail(`${at}: physical prev is #${field(b, PHYS_PREV)}, expected #${prev}`);
+      // A function: the walk runs after every fuzzed call, and a string per block was most of its cost.
+      const at = (): string => `block #${b} at ${field(b, ADDR) * this.align}`;
+      if (b === END || spare.has(b) || live + cached + free >= this.idsInUse()) fail(`${at()}: in the chain but not a block in use (a cycle?)`);
+      if (field(b, ADDR) !== nextAddr) fail(`${at()}: expected address ${nextAddr * this.align}`);
+      if (field(b, PHYS_PREV) !== prev) fail(`${at()}: physical prev is #${field(b, PHYS_PREV)}, expected #${prev}`);
       const size = field(b, SIZE);
-      if (!(size > 0)) fail(`${at}: size ${size * this.align}`);
+      if (!(size > 0)) fail(`${at()}: size ${size * this.align}`);
       nextAddr += size;
       if (isFree(b)) {
         free++;
-        if (isCached(b)) fail(`${at}: both free and cached`);
-        if (isFree(prev)) fail(`${at}: free and so is its left neighbour #${prev}`);
-        if (field(b, CLASS) !== classOf(size)) fail(`${at}: ${size * this.align} bytes filed under class ${field(b, CLASS)}`);
+        if (isCached(b)) fail(`${at()}: both free and cached`);
+        if (isFree(prev)) fail(`${at()}: free and so is its left neighbour #${prev}`);
+        if (field(b, CLASS) !== classOf(size)) fail(`${at()}: ${size * this.align} bytes filed under class ${field(b, CLASS)}`);
       } else {
-        if (entryAt(field(b, ADDR), 0) !== b) fail(`${at}: live but not found by address`);
+        if (entryAt(field(b, ADDR), 0) !== b) fail(`${at()}: live but not found by address`);
         if (isCached(b)) {
           cached++;
         } else {
           live++;
           liveGranules += size;
         }
-        if (entryAt(field(b, ADDR), 1) !== size) fail(`${at}: the directory gives it ${entryAt(field(b, ADDR), 1) * this.align} bytes`);
+        if (entryAt(field(b, ADDR), 1) !== size) fail(`${at()}: the directory gives it ${entryAt(field(b, ADDR), 1) * this.align} bytes`);
       }
     }
     if (nextAddr !== this.granules) fail(`the blocks cover [0, ${nextAddr * this.align}), not [0, ${this.total})`);
