@@ -63,9 +63,10 @@
 //     then reads the head of the highest non-empty class: within 3% of the largest free block, and equal to it
 //     when that class holds one block (in particular when everything is free).
 
+import { checkAllocator } from './alloccheck.js';
 import { QuickLists } from './quicklist.js';
 
-const SL_LOG2 = 5;
+export const SL_LOG2 = 5;
 /** Second-level classes per power-of-two range: one 32-bit bitmap word. */
 const SL_COUNT = 1 << SL_LOG2;
 const NIL = -1;
@@ -77,28 +78,28 @@ const DEFAULT_CACHE_SHARE = 0.25;
 const INITIAL_IDS = 256;
 
 /** Closes the physical chain at both ends; never free. As a directory entry: no block starts here. */
-const BOUNDARY = 0;
+export const BOUNDARY = 0;
 /** Ends every free list: an empty class's head, and a record that takes the list-prev writes aimed at it. */
-const END = 1;
+export const END = 1;
 const FIRST_BLOCK = 2;
 
 // A block's record: eight consecutive int32s at id * 8, one cache line per block. Fields are addressed as
 // (id << STRIDE_LOG2) | FIELD: an or of a field below the stride cannot overflow, so the JIT emits no check for it.
-const ADDR = 0;
-const SIZE = 1;
-const PHYS_PREV = 2;
-const PHYS_NEXT = 3;
+export const ADDR = 0;
+export const SIZE = 1;
+export const PHYS_PREV = 2;
+export const PHYS_NEXT = 3;
 /** Valid only while the block is free and not the head of its list. */
-const FREE_PREV = 4;
-const FREE_NEXT = 5;
+export const FREE_PREV = 4;
+export const FREE_NEXT = 5;
 /** Valid only while the block is free. */
-const CLASS = 6;
-const STRIDE_LOG2 = 3;
+export const CLASS = 6;
+export const STRIDE_LOG2 = 3;
 
 /** Directory pages: 2^20 granules, an id and a size each: 8 MiB of int32, of which the host commits only what is
  *  written. An id's slot is (granule & PAGE_MASK) << 1, its size's the next one. */
-const PAGE_LOG2 = 20;
-const PAGE_MASK = (1 << PAGE_LOG2) - 1;
+export const PAGE_LOG2 = 20;
+export const PAGE_MASK = (1 << PAGE_LOG2) - 1;
 
 /** The most memory an allocator with this alignment can manage (sizes are kept as int32 granules). */
 export function maxTotal(align = 16): number {
@@ -145,7 +146,7 @@ const ctz = (bits: number): number => 31 - Math.clz32(bits & -bits);
  * a branch: `s`, the bits below the second-level index, is 0 for every g below 2 * SL_COUNT, which makes the two
  * cases one formula. Also right for a g of 2^31 or more passed as a wrapped int32 (its class is past the last).
  */
-const classOf = (g: number): number => {
+export const classOf = (g: number): number => {
   const s = 26 - Math.clz32(g | SL_COUNT);
   return (s << SL_LOG2) + (g >>> s);
 };
@@ -386,83 +387,15 @@ export class Allocator {
     };
   }
 
-  /** Walks every block, list, bitmap and directory page; throws a descriptive Error at the first broken invariant. */
+  /** Walks every block, list, bitmap and directory page; throws a descriptive Error at the first broken invariant
+   *  (kernel/alloccheck.ts). */
   check(): void {
-    const fail = (what: string): never => {
-      throw new Error(`allocator invariant broken: ${what}`);
-    };
-    const field = (b: number, f: number): number => this.rec[(b << STRIDE_LOG2) | f]!;
-    const isFree = (b: number): boolean => ((this.freeBits[b >>> 5]! >>> (b & 31)) & 1) !== 0;
-    const spare = new Set(this.spareIds.subarray(0, this.spareCount));
-    const isCached = (b: number): boolean => ((this.cachedBits[b >>> 5]! >>> (b & 31)) & 1) !== 0;
-    for (const id of [BOUNDARY, END, ...spare]) {
-      if (isFree(id) || isCached(id)) fail(`#${id} is marked free or cached but is not a block`);
-    }
-    const entryAt = (g: number, slot: number): number => this.pages[g >>> PAGE_LOG2]![((g & PAGE_MASK) << 1) | slot]!;
-    let nextAddr = 0;
-    let live = 0;
-    let cached = 0;
-    let liveGranules = 0;
-    let free = 0;
-    let prev = BOUNDARY;
-    for (let b = field(BOUNDARY, PHYS_NEXT); b !== BOUNDARY; prev = b, b = field(b, PHYS_NEXT)) {
-      // A function: the walk runs after every fuzzed call, and a string per block was most of its cost.
-      const at = (): string => `block #${b} at ${field(b, ADDR) * this.align}`;
-      if (b === END || spare.has(b) || live + cached + free >= this.idsInUse()) fail(`${at()}: in the chain but not a block in use (a cycle?)`);
-      if (field(b, ADDR) !== nextAddr) fail(`${at()}: expected address ${nextAddr * this.align}`);
-      if (field(b, PHYS_PREV) !== prev) fail(`${at()}: physical prev is #${field(b, PHYS_PREV)}, expected #${prev}`);
-      const size = field(b, SIZE);
-      if (!(size > 0)) fail(`${at()}: size ${size * this.align}`);
-      nextAddr += size;
-      if (isFree(b)) {
-        free++;
-        if (isCached(b)) fail(`${at()}: both free and cached`);
-        if (isFree(prev)) fail(`${at()}: free and so is its left neighbour #${prev}`);
-        if (field(b, CLASS) !== classOf(size)) fail(`${at()}: ${size * this.align} bytes filed under class ${field(b, CLASS)}`);
-      } else {
-        if (entryAt(field(b, ADDR), 0) !== b) fail(`${at()}: live but not found by address`);
-        if (isCached(b)) {
-          cached++;
-        } else {
-          live++;
-          liveGranules += size;
-        }
-        if (entryAt(field(b, ADDR), 1) !== size) fail(`${at()}: the directory gives it ${entryAt(field(b, ADDR), 1) * this.align} bytes`);
-      }
-    }
-    if (nextAddr !== this.granules) fail(`the blocks cover [0, ${nextAddr * this.align}), not [0, ${this.total})`);
-    if (field(BOUNDARY, PHYS_PREV) !== prev) fail(`the boundary's physical prev is #${field(BOUNDARY, PHYS_PREV)}, the last block is #${prev}`);
-    let listed = 0;
-    for (let c = 0; c < this.classes; c++) {
-      const head = this.heads[c]!;
-      if ((head !== END) !== ((this.slMap[c >>> SL_LOG2]! & (1 << (c & 31))) !== 0)) fail(`class ${c}: bitmap bit disagrees with its list`);
-      for (let b = head, before = END; b !== END; before = b, b = field(b, FREE_NEXT)) {
-        if (++listed > free) fail(`the free lists hold more blocks than the ${free} free ones (a cycle?)`);
-        if (b !== head && field(b, FREE_PREV) !== before) fail(`class ${c}: block #${b} has list prev #${field(b, FREE_PREV)}, expected #${before}`);
-        if (!isFree(b) || field(b, CLASS) !== c) fail(`class ${c}: holds block #${b}, which is not a free block of the class`);
-      }
-    }
-    if (listed !== free) fail(`${listed} blocks in the free lists, ${free} free blocks in the chain`);
-    for (let fl = 0; fl < this.flCount; fl++) {
-      if (((this.flMap & (1 << fl)) !== 0) !== (this.slMap[fl] !== 0)) fail(`first level ${fl}: bitmap bit disagrees with its classes`);
-    }
-    let entries = 0;
-    for (const page of this.pages) {
-      if (page !== this.absent) for (let i = 0; i < page.length; i += 2) if (page[i] !== BOUNDARY) entries++;
-    }
-    if (entries !== live + cached) fail(`the directory holds ${entries} blocks, ${live} are live and ${cached} cached`);
-    if (live + cached + free !== this.idsInUse()) fail(`${this.idsInUse() - live - cached - free} block ids leaked`);
-    if (liveGranules !== this.liveGranules) fail(`${liveGranules} granules are live, ${this.liveGranules} counted`);
-    this.quick.check();
-    const onStacks = new Set<number>();
-    this.quick.forEach((g, b, size) => {
-      if (entryAt(g, 0) !== b || !isCached(b) || field(b, ADDR) !== g || field(b, SIZE) !== size || onStacks.has(b)) {
-        fail(`the quick list of ${size * this.align} bytes holds ${g * this.align}, not a cached block of that size (or twice)`);
-      }
-      onStacks.add(b);
+    checkAllocator({
+      total: this.total, align: this.align, granules: this.granules, flCount: this.flCount, classes: this.classes,
+      slMap: this.slMap, flMap: this.flMap, heads: this.heads, rec: this.rec, freeBits: this.freeBits,
+      cachedBits: this.cachedBits, spare: this.spareIds.subarray(0, this.spareCount), idsInUse: this.idsInUse(),
+      pages: this.pages, absent: this.absent, quick: this.quick, liveGranules: this.liveGranules,
     });
-    if (onStacks.size !== cached) fail(`${onStacks.size} blocks on the quick lists, ${cached} cached in the chain`);
-    if (this.quick.overShare(this.liveGranules)) fail(`the quick lists hold more than their share of ${this.liveGranules} live granules`);
   }
 
   /** Merges block b (of `size` granules at granule g, already out of the directory) with its free neighbours and
