@@ -13,7 +13,8 @@ import { AgentixError, toError } from './errors.js';
 import { eachEvent, type Stamped } from './events.js';
 import { ChromeTraceBuilder } from './perfetto.js';
 import { formatIpcs, formatMemory, formatProcesses, formatRunqueue, formatSyscalls, ProcHistory, SyscallCounts } from './stats.js';
-import { eventToJson, FileLines, jsonlHeader, parseCallFilter, Strace } from './trace.js';
+import { eventToJson, FileLines, jsonlHeader } from './records.js';
+import { parseCallFilter, Strace } from './trace.js';
 import { LiveView } from './ui.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

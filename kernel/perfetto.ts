@@ -8,7 +8,7 @@ import { PID_MAX } from '../abi/limits.js';
 import { SYSCALLS } from '../abi/syscalls.js';
 import type { SyscallDef } from '../abi/types.js';
 import type { KernelEvent, Stamped } from './events.js';
-import { CpuRuns, programName, type Stretch } from './trace.js';
+import { CpuRuns, programName, type Stretch } from './records.js';
 
 type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
 

@@ -7,7 +7,7 @@ import type { IpcInfo, ProcInfo } from './api.js';
 import type { Stamped } from './events.js';
 import type { MemInfo } from './mm.js';
 import type { ProcState } from './proc.js';
-import { programName } from './trace.js';
+import { programName } from './records.js';
 
 /** One process as the events told it: from its spawn to its end, with what ps said of it last. */
 export interface ProcRecord {

@@ -16,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import type { ExitResult, Kernel } from './api.js';
 import { EVENT_SCHEMA, type Stamped } from './events.js';
 import { ProcHistory } from './stats.js';
-import { CpuRuns, programName, Strace, type Stretch } from './trace.js';
+import { CpuRuns, programName, type Stretch } from './records.js';
+import { Strace } from './trace.js';
 
 const TICK_MS = 200;
 const MAX_LINES = 2000;

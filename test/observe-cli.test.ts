@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseJsonl } from '../dist/kernel/trace.js';
+import { parseJsonl } from '../dist/kernel/records.js';
 import { CPU_TRACKS_PID, type ChromeTrace } from '../dist/kernel/perfetto.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { O_CREAT, O_RDWR, SIGNALS } from '../dist/abi/index.js';
 import { FrameHarness, type LocalProcess } from '../dist/fuzz/harness.js';
 import type { Stamped } from '../dist/kernel/index.js';
-import { eventToJson, jsonlHeader, parseCallFilter, parseJsonl, Strace } from '../dist/kernel/trace.js';
+import { eventToJson, jsonlHeader, parseJsonl } from '../dist/kernel/records.js';
+import { parseCallFilter, Strace } from '../dist/kernel/trace.js';
 
 /** Lines with their durations cut off (they vary), for the calls `run` makes. */
 function traceOf(h: FrameHarness, run: () => void, filter: string = 'all'): string[] {
