@@ -2,7 +2,9 @@
 // the moment it is acquired; however the process ends, releaseAll undoes them in exact reverse order. A resource
 // released early (close) is undone then and skipped later. A release that throws is reported and the rest go on.
 
-export type ResourceKind = 'worker' | 'fd' | 'child' | 'timer' | 'memory' | 'pipe' | 'shm' | 'mq';
+/** What a process can hold. IPC objects are not kinds of their own: a process holds a pipe, a shared-memory object
+ *  or a queue through a descriptor ('fd'), and the object goes with the last open file that leads to it. */
+export type ResourceKind = 'worker' | 'fd' | 'child' | 'timer' | 'memory';
 
 export interface Resource {
   readonly kind: ResourceKind;
