@@ -127,7 +127,8 @@ export type Infer<S extends Schema> = S extends { t: 'str' }
  */
 export type ResourceKind = 'fd' | 'pid' | 'addr';
 
-/** What a syscall answers. `ints` travel in the two result slots; `bytes` and `record` in the payload. */
+/** What a syscall answers. Integers travel in the two result slots; `bytes`, `record` and a `message`'s bytes in
+ *  the payload (retHasPayload). */
 export type Ret =
   | { readonly kind: 'void' }
   | { readonly kind: 'noreturn' }
@@ -140,6 +141,27 @@ export type Ret =
   | { readonly kind: 'mapping' }
   /** Bytes in the payload (their count in ret0) and one integer beside them in ret1 (a message's priority). */
   | { readonly kind: 'message'; readonly name: string };
+
+/** True for a result that comes back in the channel's payload (replyLen bytes): the one place that says which
+ *  kinds do, for checks of a reply (the fuzzers' oracle). */
+export function retHasPayload(ret: Ret): boolean {
+  switch (ret.kind) {
+    case 'bytes':
+    case 'record':
+    case 'message':
+      return true;
+    case 'void':
+    case 'noreturn':
+    case 'int':
+    case 'pair':
+    case 'mapping':
+      return false;
+    default: {
+      const never: never = ret;
+      return never;
+    }
+  }
+}
 
 export type Family = 'process' | 'signal' | 'time' | 'sched' | 'fd' | 'memory' | 'ipc';
 

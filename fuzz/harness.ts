@@ -22,7 +22,7 @@ import {
 import { NSIG, signalName } from '../abi/signals.js';
 import { slotCount, syscallByName, syscallByNr, type ArgValues } from '../abi/index.js';
 import type { SyscallName, SyscallOf } from '../abi/syscalls.js';
-import type { SyscallDef } from '../abi/types.js';
+import { retHasPayload, type SyscallDef } from '../abi/types.js';
 import { Kernel, type KernelOptions } from '../kernel/api.js';
 import { ConsoleIn, ConsoleOut } from '../kernel/console.js';
 import type { OpenFile } from '../kernel/fd.js';
@@ -144,7 +144,7 @@ export function replyProblems(p: LocalProcess, r: Reply): string[] {
       }
       if (r.errno !== 0 && r.replyLen !== 0) problems.push(`failed call (${r.error}) has replyLen ${r.replyLen}`);
       const def = syscallByNr(p.channel.i32[kNr]!);
-      const answersPayload = def !== undefined && (def.ret.kind === 'bytes' || def.ret.kind === 'record');
+      const answersPayload = def !== undefined && retHasPayload(def.ret);
       if (r.replyLen !== 0 && !answersPayload) {
         problems.push(`${def?.name ?? 'unknown call'} answers no payload but replyLen is ${r.replyLen}`);
       }
