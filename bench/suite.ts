@@ -176,3 +176,26 @@ export async function runAndSummarize(bench: Bench, specs: readonly TaskSpec[]):
     return summarize(task, s.id, s.label, s.opsPerSample);
   });
 }
+
+/** A task whose samples are batches of operations timed by the side that makes them. */
+export interface BatchedTask {
+  readonly id: string;
+  readonly label: string;
+  readonly batch: Batch;
+  /** Operations in the calibration probes (default 1000). */
+  readonly probeOps?: number;
+}
+
+/** The batched suites' round: lets the machine settle, sizes each task's batches to the round's target, runs the
+ *  tasks in one Bench and summarizes them in the order given. */
+export async function runBatched(name: string, tasks: readonly BatchedTask[], opts: RunOptions): Promise<TaskSummary[]> {
+  await settle(opts);
+  const bench = newBench(name, opts);
+  const specs: TaskSpec[] = [];
+  for (const t of tasks) {
+    const ops = await calibrate(t.batch, t.probeOps ?? 1000, batchTargetMs(opts));
+    bench.add(t.id, batched(t.batch, ops), { async: true });
+    specs.push({ id: t.id, label: t.label, opsPerSample: ops });
+  }
+  return runAndSummarize(bench, specs);
+}

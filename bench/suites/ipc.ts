@@ -35,8 +35,7 @@ import { OsPipePair } from '../baselines/os-pipe.js';
 import { WorkerPair } from '../baselines/pair.js';
 import { BatchProgram } from '../program.js';
 import {
-  assertNoBugs, batched, batchTargetMs, calibrate, measureThenRelease, newBench, runAndSummarize, settle, type Batch,
-  type RunOptions, type Suite, type TaskSpec,
+  assertNoBugs, measureThenRelease, runBatched, type Batch, type BatchedTask, type RunOptions, type Suite,
 } from '../suite.js';
 
 /** The kernel's default pipe capacity; the suite boots with it explicitly and gives the raw rings the same. */
@@ -51,13 +50,6 @@ const WRITES = [
   { tag: '4k', bytes: 4096, program: 'pipe-stream-4k.js', label: '4 KiB' },
   { tag: '64k', bytes: 65536, program: 'pipe-stream-64k.js', label: '64 KiB' },
 ] as const;
-
-interface BatchedTask {
-  readonly id: string;
-  readonly label: string;
-  readonly batch: Batch;
-  readonly probeOps: number;
-}
 
 /** Anything the suite starts, closed in reverse order of starting when the suite ends. */
 interface Closeable {
@@ -145,15 +137,7 @@ export const ipcSuite: Suite = {
         { id: 'ipc/mq-self', label: 'mq_send + mq_receive of 64 B on its own queue, one process', batch: program('mq-self.js'), probeOps: 1000 },
       );
 
-      await settle(opts);
-      const bench = newBench('ipc', opts);
-      const specs: TaskSpec[] = [];
-      for (const t of tasks) {
-        const ops = await calibrate(t.batch, t.probeOps, batchTargetMs(opts));
-        bench.add(t.id, batched(t.batch, ops), { async: true });
-        specs.push({ id: t.id, label: t.label, opsPerSample: ops });
-      }
-      const summaries = await runAndSummarize(bench, specs);
+      const summaries = await runBatched('ipc', tasks, opts);
       assertNoBugs('ipc', kernel.bugs + big.bugs + raw.bugs);
       return summaries;
     }, release);

@@ -28,8 +28,7 @@ import type { Proc } from '../../kernel/proc.js';
 import { PingPong } from '../pingpong.js';
 import { BatchProgram } from '../program.js';
 import {
-  assertNoBugs, batched, batchTargetMs, calibrate, measureThenRelease, newBench, runAndSummarize, settle, type Batch,
-  type RunOptions, type Suite, type TaskSpec,
+  assertNoBugs, measureThenRelease, runBatched, type Batch, type BatchedTask, type RunOptions, type Suite,
 } from '../suite.js';
 
 /** A process with no worker whose getpid calls the benchmark serves itself, on the kernel's thread. */
@@ -78,14 +77,6 @@ class LocalGetpid {
   }
 }
 
-interface BatchedTask {
-  readonly id: string;
-  readonly label: string;
-  readonly batch: Batch;
-  /** Operations in the calibration probes (default 1000). */
-  readonly probeOps?: number;
-}
-
 export const syscallSuite: Suite = {
   id: 'syscall',
   title: 'Null syscall round trip',
@@ -116,15 +107,7 @@ export const syscallSuite: Suite = {
     ];
     return measureThenRelease(
       async () => {
-        await settle(opts);
-        const bench = newBench('syscall', opts);
-        const specs: TaskSpec[] = [];
-        for (const t of tasks) {
-          const ops = await calibrate(t.batch, t.probeOps ?? 1000, batchTargetMs(opts));
-          bench.add(t.id, batched(t.batch, ops), { async: true });
-          specs.push({ id: t.id, label: t.label, opsPerSample: ops });
-        }
-        const summaries = await runAndSummarize(bench, specs);
+        const summaries = await runBatched('syscall', tasks, opts);
         assertNoBugs('syscall', kernel.bugs + local.bugs);
         return summaries;
       },

@@ -21,8 +21,7 @@ import { Kernel } from '../../kernel/index.js';
 import { Strace } from '../../kernel/trace.js';
 import { BatchProgram } from '../program.js';
 import {
-  assertNoBugs, batched, batchTargetMs, calibrate, measureThenRelease, newBench, runAndSummarize, settle, type Batch,
-  type RunOptions, type Suite, type TaskSpec,
+  assertNoBugs, measureThenRelease, runBatched, type Batch, type BatchedTask, type RunOptions, type Suite,
 } from '../suite.js';
 
 const MODES = ['off', 'quiet', 'filtered', 'traced'] as const;
@@ -106,7 +105,7 @@ export const traceSuite: Suite = {
     };
     return measureThenRelease(async () => {
       const kernels: Kernel[] = [];
-      const tasks: { id: string; label: string; batch: Batch; probeOps: number }[] = [];
+      const tasks: BatchedTask[] = [];
       const byMode = new Map<Mode, { getpid: Batch; pipe: Batch; frames: Batch }>();
       // One kernel per workload and mode: a pipe program waiting in place holds a virtual CPU, and beside it the
       // getpid program would find no core free, so that every call would sleep and be woken instead of spinning.
@@ -143,15 +142,7 @@ export const traceSuite: Suite = {
         const b = byMode.get(mode)!;
         tasks.push({ id: `trace/kernel-getpid-${mode}`, label: `getpid frames, kernel side only, ${LABELS[mode]}`, batch: b.frames, probeOps: 1000 });
       }
-      await settle(opts);
-      const bench = newBench('trace', opts);
-      const specs: TaskSpec[] = [];
-      for (const t of tasks) {
-        const ops = await calibrate(t.batch, t.probeOps, batchTargetMs(opts));
-        bench.add(t.id, batched(t.batch, ops), { async: true });
-        specs.push({ id: t.id, label: t.label, opsPerSample: ops });
-      }
-      const summaries = await runAndSummarize(bench, specs);
+      const summaries = await runBatched('trace', tasks, opts);
       if (lines === 0) throw new Error('trace: the traced kernels printed no line');
       assertNoBugs('trace', kernels.reduce((n, k) => n + k.bugs, 0));
       return summaries;
