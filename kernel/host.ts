@@ -26,6 +26,12 @@ export interface Running {
   grant(sab: SharedArrayBuffer): void;
 }
 
+// piscina loads a worker's file with require() first, then import() if that fails. Since Node 20.19, require() of an
+// ES module is on by default, and once in about 90,000 fuzz inputs a worker in that path aborted the whole host
+// process (a native assertion in ModuleWrap::CreateRequiredModuleFacade, from piscina's require of the loader; the
+// second one-hour fuzz run). Turned off in the workers, require() refuses the loader at once and piscina imports it.
+const WORKER_FLAGS = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : [];
+
 export class Host {
   private readonly pool: Piscina;
 
@@ -37,7 +43,7 @@ export class Host {
       idleTimeout: opts.workerIdleMs,
       concurrentTasksPerWorker: 1,
       // Programs are compiled into vm contexts as ES modules; that API is still behind a flag in Node 20.
-      execArgv: ['--experimental-vm-modules', '--no-warnings'],
+      execArgv: ['--experimental-vm-modules', '--no-warnings', ...WORKER_FLAGS],
       ...(opts.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: opts.heapMb } } : {}),
       recordTiming: false,
     });
