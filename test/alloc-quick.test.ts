@@ -6,14 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Allocator } from '../dist/kernel/alloc.js';
+import { assert, checkLiveBlocks } from './alloc-model.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** Throws unless `ok`: cheaper than expect() in checks that run for every block after every command. */
-function assert(ok: boolean, what: () => string): void {
-  if (!ok) throw new Error(what());
-}
 
 interface Model {
   /** Live blocks by address, with their requested sizes. */
@@ -33,20 +29,7 @@ function liveBytes(m: Model): number {
 /** Invariants that must hold between operations, checked without merging the cache. */
 function expectConsistent(m: Model, a: Allocator): void {
   a.check();
-  const blocks: [number, number][] = [];
-  for (const [addr, requested] of m.live) {
-    const size = a.sizeOf(addr);
-    assert(size === Math.ceil(requested / m.align) * m.align, () => `sizeOf(${addr}) is ${size}, asked for ${requested}`);
-    blocks.push([addr, size]);
-  }
-  blocks.sort((x, y) => x[0] - y[0]);
-  let end = 0;
-  for (const [addr, size] of blocks) {
-    assert(addr % m.align === 0, () => `address ${addr} is not aligned to ${m.align}`);
-    assert(addr >= end, () => `block [${addr}, +${size}) overlaps the one before it, which ends at ${end}`);
-    end = addr + size;
-  }
-  assert(end <= m.total, () => `a block ends at ${end}, past total ${m.total}`);
+  checkLiveBlocks(m.live, m.align, m.total, a);
   const live = liveBytes(m);
   assert(a.cachedBytes <= live * m.share, () => `${a.cachedBytes} bytes cached, over ${m.share} of ${live} live`);
 }

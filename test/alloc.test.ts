@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Allocator, type AllocStats } from '../dist/kernel/alloc.js';
+import { assert, checkLiveBlocks } from './alloc-model.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -29,31 +30,11 @@ interface Model {
   readonly total: number;
 }
 
-/** Throws unless `ok`: cheaper than expect() in checks that run for every block after every command. */
-function assert(ok: boolean, what: () => string): void {
-  if (!ok) throw new Error(what());
-}
-
 /** Invariants that must hold between any two operations. */
 function expectConsistent(m: Model, a: Allocator): void {
   a.check();
   const s = a.stats();
-  let used = 0;
-  const blocks: [number, number][] = [];
-  for (const [addr, requested] of m.live) {
-    const size = a.sizeOf(addr);
-    assert(size === roundUp(requested, m.align), () => `sizeOf(${addr}) is ${size}, asked for ${requested}`);
-    used += size;
-    blocks.push([addr, size]);
-  }
-  blocks.sort((x, y) => x[0] - y[0]);
-  let end = 0;
-  for (const [addr, size] of blocks) {
-    assert(addr % m.align === 0, () => `address ${addr} is not aligned to ${m.align}`);
-    assert(addr >= end, () => `block [${addr}, +${size}) overlaps the one before it, which ends at ${end}`);
-    end = addr + size;
-  }
-  assert(end <= m.total, () => `a block ends at ${end}, past total ${m.total}`);
+  const used = checkLiveBlocks(m.live, m.align, m.total, a);
   expect(s.used).toBe(used);
   expect(s.used + s.free).toBe(s.total);
   expect(s.liveBlocks).toBe(m.live.size);
