@@ -13,7 +13,7 @@ import { AgentixError, toError } from './errors.js';
 import { eachEvent, type Stamped } from './events.js';
 import { ChromeTraceBuilder } from './perfetto.js';
 import { formatIpcs, formatMemory, formatProcesses, formatRunqueue, formatSyscalls, ProcHistory, SyscallCounts } from './stats.js';
-import { eventToJson, FileLines, jsonlHeader } from './records.js';
+import { ByteLines, eventToJson, FileLines, jsonlHeader } from './records.js';
 import { parseCallFilter, Strace } from './trace.js';
 import { LiveView } from './ui.js';
 
@@ -135,6 +135,8 @@ class Observers {
   private readonly feeds: ((e: Stamped) => void)[] = [];
   private readonly taps: (() => void)[] = [];
   private readonly files: FileLines[] = [];
+  /** Write out what line buffers hold, at close. */
+  private readonly flushers: (() => void)[] = [];
   private readonly timeline: ChromeTraceBuilder | null = null;
   private readonly history: ProcHistory | null = null;
   private readonly counts: SyscallCounts | null = null;
@@ -145,18 +147,23 @@ class Observers {
   ) {
     if (o.trace !== undefined || o.traceFile !== undefined) {
       const names = parseCallFilter(o.trace ?? 'all');
-      const out = o.traceFile === undefined ? null : this.file(o.traceFile);
-      // A tap: lines are made in batches after the calls were answered, from the ring's columns, and go to stderr
-      // one write per batch.
-      let batch = '';
-      const write = out === null ? (line: string) => void (batch += line + '\n') : (line: string) => out.line(line);
-      const strace = new Strace(write, names, kernel.params.deterministic ? 'kernel' : 'wall');
+      // A tap: lines are made after the calls were answered, from the ring's columns, as bytes. They are written
+      // when the buffer fills and at the next turn of the event loop after a batch, so that a terminal shows each
+      // line soon after its call while a busy kernel writes a bufferful at a time. process.stderr may be a pipe
+      // that writes asynchronously: it gets a copy of each chunk.
+      const out = o.traceFile === undefined ? new ByteLines((chunk) => process.stderr.write(Buffer.from(chunk))) : this.file(o.traceFile);
+      this.flushers.push(() => out.flush());
+      const strace = new Strace(out, names, kernel.params.deterministic ? 'kernel' : 'wall');
+      let queued = false;
+      const flush = (): void => {
+        queued = false;
+        out.flush();
+      };
       this.taps.push(kernel.stream.tap((ring, from, to) => {
-        try {
-          strace.consume(ring, from, to);
-        } finally {
-          if (batch !== '') process.stderr.write(batch);
-          batch = '';
+        strace.consume(ring, from, to);
+        if (!queued && out.pending !== 0) {
+          queued = true;
+          setImmediate(flush);
         }
       }));
     }
@@ -222,6 +229,7 @@ class Observers {
   /** Stops listening and finishes every file (the timeline is written whole, now). */
   close(): void {
     for (const untap of this.taps) untap();
+    for (const flush of this.flushers) flush();
     for (const f of this.files) f.close();
     if (this.timeline !== null && this.o.perfetto !== undefined) {
       try {

@@ -4,8 +4,8 @@
 // rare next to them and is kept as the object it was emitted as. Consumers that can read the columns directly
 // (the strace tap, reader filters) never build an object for a call at all.
 //
-// Slot of event `id`: id % capacity. The stream (events.ts) owns the ids and knows which ids the ring still
-// holds: the last `capacity` ones.
+// Slot of event `id`: id % capacity (a power of two). The stream (events.ts) owns the ids and knows which ids the
+// ring still holds: the last `capacity` ones.
 
 import { ARG_SLOTS } from '../abi/layout.js';
 import { SYSCALLS } from '../abi/syscalls.js';
@@ -20,25 +20,27 @@ export const SLOT_OBJECT = 0;
 export const SLOT_ENTER = 1;
 export const SLOT_EXIT = 2;
 
-// A slot's fields, as offsets into its row of `rows`. One row per slot rather than one array per field: writing an
-// event then touches two cache lines instead of one per field, which on a ring of 65,536 slots (megabytes, cold
-// by the time it wraps) is most of what recording a call costs.
-const F_KIND = 0;
-const F_TS = 1;
+// A slot's fields, as offsets into its row of `rows` (rowOf). One row per slot rather than one array per field:
+// writing an event then touches two cache lines instead of one per field, which on a ring of 65,536 slots
+// (megabytes, cold by the time it wraps) is most of what recording a call costs. The offsets are exported for
+// a consumer that reads many events in a hot loop (trace.ts's strace lines): V8 does not inline the accessors
+// below into a loop that already inlines a formatter, and a call per field cost more than formatting the line.
+export const F_KIND = 0;
+export const F_TS = 1;
 const F_CAUSE = 2;
-const F_PID = 3;
-const F_NR = 4;
+export const F_PID = 3;
+export const F_NR = 4;
 /** An enter's argument count; an exit's errno. */
-const F_AUX = 5;
+export const F_AUX = 5;
 /** Bytes kept in `bytes` (at most TRACE_BYTES), or NO_BYTES, or RECORD_ARG. */
-const F_BYTES = 6;
+export const F_BYTES = 6;
 /** ARG_SLOTS fields from here: an enter's slot arguments, or an exit's result, ret1, durationNs and enter id. */
 const F_NUMS = 8;
 const ROW = 16;
 
-const EXIT_RESULT = F_NUMS;
-const EXIT_RET1 = F_NUMS + 1;
-const EXIT_DURATION = F_NUMS + 2;
+export const EXIT_RESULT = F_NUMS;
+export const EXIT_RET1 = F_NUMS + 1;
+export const EXIT_DURATION = F_NUMS + 2;
 const EXIT_ENTER = F_NUMS + 3;
 
 /** F_BYTES of a slot with no bytes (an exit with no data, an enter without a bytes argument). */
@@ -64,7 +66,16 @@ export class EventRing {
    *  at most `capacity` stale references. */
   readonly objects: unknown[];
 
+  /** capacity - 1: a slot is `id & mask`, since ids are positive integers below 2^53 and `&` keeps their low 32
+   *  bits. Readers ask for several fields per event, and `%` by a capacity known only at run time is a division. */
+  private readonly mask: number;
+
+  /** `capacity`: a power of two from 2 to 2^24. */
   constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 2 || capacity > 1 << 24 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`event ring capacity must be a power of two from 2 to 2^24, not ${capacity}`);
+    }
+    this.mask = capacity - 1;
     this.rows = new Float64Array(capacity * ROW);
     this.bytes = new Uint8Array(capacity * TRACE_BYTES);
     this.objects = new Array<unknown>(capacity).fill(undefined);
@@ -74,7 +85,7 @@ export class EventRing {
    *  argument as the executor decoded it: bytes (of which TRACE_BYTES are kept) or a record (kept as is: the
    *  executor decodes a fresh one per call). */
   enter(id: number, ts: number, cause: number, pid: number, nr: number, args: readonly unknown[], argc: number): void {
-    const s = id % this.capacity;
+    const s = id & this.mask;
     const r = this.rows;
     const row = s * ROW;
     r[row + F_KIND] = SLOT_ENTER;
@@ -104,7 +115,7 @@ export class EventRing {
     id: number, ts: number, cause: number, pid: number, nr: number, result: number, ret1: number, errno: number,
     durationNs: number, enter: number, data: Uint8Array, dataLen: number,
   ): void {
-    const s = id % this.capacity;
+    const s = id & this.mask;
     const r = this.rows;
     const row = s * ROW;
     r[row + F_KIND] = SLOT_EXIT;
@@ -124,7 +135,7 @@ export class EventRing {
 
   /** Keeps an event that is already an object (stamped by the stream). */
   object(id: number, e: Stamped): void {
-    const s = id % this.capacity;
+    const s = id & this.mask;
     this.rows[s * ROW + F_KIND] = SLOT_OBJECT;
     this.rows[s * ROW + F_PID] = e.pid;
     this.objects[s] = e;
@@ -132,17 +143,13 @@ export class EventRing {
 
   // ---- reading, by id (the caller knows the ring still holds it) ----
 
-  // Readers ask for several fields of one event in a row; the slot's row is computed once per event, since `%`
-  // by a capacity only known at run time is a division.
-  private lastId = -1;
-  private lastRow = 0;
+  /** Where event id's fields start in `rows` (add an F_* offset). */
+  rowOf(id: number): number {
+    return (id & this.mask) * ROW;
+  }
 
   private field(id: number, f: number): number {
-    if (id !== this.lastId) {
-      this.lastId = id;
-      this.lastRow = (id % this.capacity) * ROW;
-    }
-    return this.rows[this.lastRow + f]!;
+    return this.rows[(id & this.mask) * ROW + f]!;
   }
 
   /** SLOT_OBJECT, SLOT_ENTER or SLOT_EXIT. */
@@ -152,7 +159,7 @@ export class EventRing {
 
   kindOf(id: number): EventKind {
     const k = this.field(id, F_KIND);
-    return k === SLOT_ENTER ? 'sys_enter' : k === SLOT_EXIT ? 'sys_exit' : (this.objects[id % this.capacity] as Stamped).kind;
+    return k === SLOT_ENTER ? 'sys_enter' : k === SLOT_EXIT ? 'sys_exit' : (this.objects[id & this.mask] as Stamped).kind;
   }
 
   pidOf(id: number): number {
@@ -175,7 +182,7 @@ export class EventRing {
 
   /** An enter's argument i: a number, a view of its kept bytes (valid until the slot is reused), or a record. */
   argOf(id: number, i: number): unknown {
-    const s = id % this.capacity;
+    const s = id & this.mask;
     const row = s * ROW;
     const len = this.rows[row + F_BYTES]!;
     if (i === this.rows[row + F_AUX]! - 1 && len !== NO_BYTES) {
@@ -203,20 +210,20 @@ export class EventRing {
 
   /** An exit's data: a view of its kept bytes (valid until the slot is reused), or null. */
   dataOf(id: number): Uint8Array | null {
-    const s = id % this.capacity;
+    const s = id & this.mask;
     const len = this.rows[s * ROW + F_BYTES]!;
     return len < 0 ? null : this.bytes.subarray(s * TRACE_BYTES, s * TRACE_BYTES + len);
   }
 
   /** The object of an event that is not a call's enter or exit. */
   objectOf(id: number): Stamped {
-    return this.objects[id % this.capacity] as Stamped;
+    return this.objects[id & this.mask] as Stamped;
   }
 
   /** The event as its object, built now for an enter or exit (its bytes copied: it outlives the slot). */
   event(id: number): Stamped {
     const k = this.field(id, F_KIND);
-    if (k === SLOT_OBJECT) return this.objects[id % this.capacity] as Stamped;
+    if (k === SLOT_OBJECT) return this.objects[id & this.mask] as Stamped;
     const pid = this.field(id, F_PID);
     const nr = this.field(id, F_NR);
     const name = syscallName(nr);

@@ -12,6 +12,7 @@
 // event that led to it (the sys_enter of the call being served when it happened, or the wake that finished a
 // parked call), 0 when none. The shapes below are the schema; EVENT_SCHEMA changes when one changes.
 
+import { performance } from 'node:perf_hooks'; // not the global's getter (clock.ts)
 import { AgentixError, toError } from './errors.js';
 import { EventRing } from './eventring.js';
 import { compile, Reader } from './eventreader.js';
@@ -162,6 +163,8 @@ export const RING_EVENTS = 1 << 16;
  *  CPU's cache (~200 KB). A ring of RING_EVENTS is megabytes, cold again by the time it wraps, and writing it
  *  cost more than all the rest of recording a call. */
 export const TAP_RING_EVENTS = 1 << 10;
+/** Events every tap is given when the ring is full and its oldest slot must be reused. */
+export const CATCH_UP_EVENTS = 32;
 
 export class EventStream {
   /** Whether anyone consumes events. A plain field (emit sites test it on every call), kept by subscribe/drop. */
@@ -267,6 +270,26 @@ export class EventStream {
     this.tapFloor = this.taps.length === 0 ? Infinity : end;
   }
 
+  /** Whether some tap has not had every event yet. */
+  get tapsBehind(): boolean {
+    return this.tapFloor < this.nextId;
+  }
+
+  /**
+   * Gives every tap at most `max` more events, oldest first; returns whether some tap is still behind. The kernel
+   * calls this while it waits for a request it expects within microseconds, so that a tap's work (formatting a
+   * trace line) fills time the kernel would spend polling, instead of lengthening a call.
+   */
+  drainSome(max: number): boolean {
+    const end = this.nextId;
+    for (const t of this.taps) this.deliver(t, Math.min(end, t.cursor + max));
+    // After the deliveries: a tap that threw was detached by one of them.
+    let floor = Infinity;
+    for (const t of this.taps) if (t.cursor < floor) floor = t.cursor;
+    this.tapFloor = floor;
+    return floor < end;
+  }
+
   /** An async reader of events from now on that pass the filter; `return()` (or break in for-await) ends it. */
   subscribe(filter: EventFilter = {}): AsyncIterableIterator<Stamped | Lost> {
     this.begin('subscribe');
@@ -320,10 +343,12 @@ export class EventStream {
     this.ring = null;
   }
 
-  /** The next id; first, if a tap has not had the event whose slot it takes, the taps get everything pending. */
+  /** The next id; first, if a tap has not had the event whose slot it takes, the taps get the oldest of what is
+   *  pending: a few events, not all of them. A process waiting for this call's answer then waits for a few trace
+   *  lines at each of its calls instead of a whole ring's at one (~100 µs, long enough to put it to sleep). */
   private take(): number {
-    // Before the id is taken: drain() hands over everything below nextId, and this one is not written yet.
-    if (this.nextId - this.tapFloor >= this.ring!.capacity) this.drain();
+    // Before the id is taken: this one is not written yet.
+    if (this.nextId - this.tapFloor >= this.ring!.capacity) this.drainSome(CATCH_UP_EVENTS);
     return this.nextId++;
   }
 

@@ -2,6 +2,7 @@
 // orchestrator, events). Process lifecycle, signals and the block/wake protocol live here because each of
 // them touches all the others; the host-facing API is in api.ts.
 
+import { performance } from 'node:perf_hooks'; // not the global's getter (clock.ts)
 import os from 'node:os';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,10 @@ import { toError } from './errors.js';
 
 const { SIGKILL, SIGCHLD, SIGSEGV } = SIGNALS;
 
+/** Events handed to the taps per look at a channel while the kernel waits for a request: one call's enter and
+ *  exit, so that a request that comes meanwhile waits for at most one trace line. */
+const IDLE_TAP_EVENTS = 2;
+
 
 export class KernelCore extends ProcessTable implements Waker {
   readonly sched: Scheduler<Proc>;
@@ -58,6 +63,8 @@ export class KernelCore extends ProcessTable implements Waker {
   private readonly waitInPlaceUs: number;
   /** Handler exceptions caught so far: each is a kernel bug (fuzzers assert this stays 0). */
   bugs = 0;
+  /** What the answer being sent keeps for its sys_exit event, from before the reply (keepAnswer). */
+  private readonly kept = { nr: 0, ret1: 0, dataLen: -1, data: new Uint8Array(TRACE_BYTES) };
 
   constructor(
     readonly params: Params,
@@ -280,7 +287,7 @@ export class KernelCore extends ProcessTable implements Waker {
       }
       this.answer(p, now);
       // While a physical core is free, the next request of this process is likely microseconds away.
-      if (p.local || !this.coreFree() || !p.channel.spin(this.params.kernelSpinPolls)) return this.listen(p);
+      if (p.local || !this.coreFree() || !this.awaitRequest(p)) return this.listen(p);
       now = this.nowNs();
     }
   }
@@ -337,6 +344,22 @@ export class KernelCore extends ProcessTable implements Waker {
     }
   }
 
+  /**
+   * Waits briefly for p's next request, on a core nobody else needs. The taps' pending work (trace lines to
+   * format) is done here first, a call at a time between looks at the channel: the gap between a reply and the
+   * next request is time the kernel would otherwise spend polling, and a tap's work done in it adds nothing to
+   * the process's calls. Whatever is left when the request comes waits for the next gap, or for the drain the
+   * stream has queued for when the kernel goes idle.
+   */
+  private awaitRequest(p: Proc): boolean {
+    const ch = p.channel;
+    while (this.stream.tapsBehind) {
+      if (ch.pending) return true;
+      this.stream.drainSome(IDLE_TAP_EVENTS);
+    }
+    return ch.spin(this.params.kernelSpinPolls);
+  }
+
   /** Watches p's channel for its next request (a local process's harness calls serve instead). */
   private listen(p: Proc): void {
     if (!p.local) p.channel.arm();
@@ -349,13 +372,15 @@ export class KernelCore extends ProcessTable implements Waker {
 
   private answer(p: Proc, now: number): void {
     const r = p.result;
-    if (this.stream.active) this.traceExit(p);
+    const traced = this.stream.active;
+    if (traced) this.keepAnswer(p);
     const signals = p.pendingSignals;
     p.pendingSignals = 0;
     p.sched.since = now;
     // A process sleeping in place keeps its CPU: allowed only while nobody waits for one.
     const waitUs = this.sched.queued === 0 ? this.waitInPlaceUs : 0;
     p.channel.reply(r < 0 ? -r : 0, r < 0 ? -1 : r, r >= 0 ? p.replyLen : 0, signals, this.coreFree() ? this.params.userSpinPolls : 0, waitUs);
+    if (traced) this.traceExit(p);
   }
 
   /**
@@ -401,15 +426,32 @@ export class KernelCore extends ProcessTable implements Waker {
     this.stream.cause = p.enterEvent;
   }
 
+  /**
+   * Copies from p's channel what its sys_exit event keeps (the call's number, the second result, the first bytes
+   * of the data), before the reply: once it has its answer, the process may write its next request over the
+   * channel. The event itself is recorded after the reply (traceExit), so that reading the clock for it and
+   * writing it overlap the process's own work instead of lengthening its call.
+   */
+  private keepAnswer(p: Proc): void {
+    const ch = p.channel;
+    const k = this.kept;
+    const r = p.result;
+    k.nr = ch.i32[kNr]!;
+    k.ret1 = r < 0 ? 0 : ch.f64[RET1]!;
+    k.dataLen = r >= 0 && p.replyLen > 0 ? Math.min(p.replyLen, TRACE_BYTES) : -1;
+    if (k.dataLen > 0) k.data.set(ch.payload.subarray(0, k.dataLen));
+  }
+
+  /** Records p's answer (kept by keepAnswer), once the reply is out. */
   private traceExit(p: Proc): void {
     const r = p.result;
+    const k = this.kept;
     const now = this.nowNs();
     const cause = this.stream.cause;
     this.stream.cause = p.wakeEvent !== 0 ? p.wakeEvent : p.enterEvent;
     this.stream.sysExit(
-      p.pid, p.channel.i32[kNr]!, r < 0 ? -1 : r, r < 0 ? 0 : p.channel.f64[RET1]!, r < 0 ? -r : 0,
-      p.callStartNs === 0 ? 0 : now - p.callStartNs, p.enterEvent, p.channel.payload,
-      r >= 0 && p.replyLen > 0 ? Math.min(p.replyLen, TRACE_BYTES) : -1, this.clock.virtual ? performance.now() : now / 1e6,
+      p.pid, k.nr, r < 0 ? -1 : r, k.ret1, r < 0 ? -r : 0, p.callStartNs === 0 ? 0 : now - p.callStartNs, p.enterEvent,
+      k.data, k.dataLen, this.clock.virtual ? performance.now() : now / 1e6,
     );
     this.stream.cause = cause;
     p.enterEvent = 0;

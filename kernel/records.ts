@@ -1,10 +1,11 @@
-// Records made from the event stream (events.ts): JSON Lines files, a line sink, and who held which CPU when (for
+// Records made from the event stream (events.ts): JSON Lines files, line sinks, and who held which CPU when (for
 // timelines: perfetto.ts, the live view). The file sink writes synchronously, because the CLI ends with
 // process.exit and buffered asynchronous writes would be lost.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { EVENT_SCHEMA, type KernelEvent, type Stamped } from './events.js';
+import type { Piece, TextOut } from './strace.js';
 
 type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
 
@@ -58,30 +59,126 @@ export function parseJsonl(text: string): { header: JsonlHeader | null; events: 
 
 // ---- sinks -------------------------------------------------------------------------------------------------------
 
-/** Lines to a file, written in 64 KiB batches with writeSync; close() writes the rest. */
-export class FileLines {
-  private readonly fd: number;
-  private buf = '';
+/** Where text lines go, part by part: `put` and `piece` (text made once, strace.ts) add to the line in progress,
+ *  `end` finishes it. Strace writes its lines this way, so that a line bound for a file or a terminal is never
+ *  built as a string first. */
+export interface LineSink extends TextOut {
+  end(): void;
+}
 
-  constructor(readonly file: string) {
-    this.fd = openSync(file, 'w');
+/** A LineSink that hands each finished line to `write` as one string (tests, logs, the live view). */
+export class StringLines implements LineSink {
+  private current = '';
+
+  constructor(private readonly write: (line: string) => void) {}
+
+  put(s: string): void {
+    this.current += s;
+  }
+
+  piece(p: Piece): void {
+    this.current += p.text;
+  }
+
+  end(): void {
+    const line = this.current;
+    this.current = '';
+    this.write(line);
+  }
+}
+
+/** Bytes ByteLines gathers before it hands them over. */
+const LINE_BUFFER_BYTES = 1 << 16;
+
+const utf8 = new TextEncoder();
+
+/**
+ * Lines as UTF-8 bytes in a buffer, handed to `out` a bufferful at a time: when the next piece would not fit, and
+ * on flush(). `out` gets a view of the buffer, valid only during the call: it writes it at once or copies it.
+ * Text goes in byte by byte while it is ASCII (a trace line always is: strace.ts escapes every other byte), which
+ * costs less than building the line as a string and encoding the string.
+ */
+export class ByteLines implements LineSink {
+  private readonly buf = new Uint8Array(LINE_BUFFER_BYTES);
+  private n = 0;
+
+  constructor(private readonly out: (chunk: Uint8Array) => void) {}
+
+  /** Bytes waiting for the next flush. */
+  get pending(): number {
+    return this.n;
   }
 
   line(s: string): void {
-    this.buf += s + '\n';
-    if (this.buf.length >= 1 << 16) this.flush();
+    this.put(s);
+    this.end();
+  }
+
+  put(s: string): void {
+    const len = s.length;
+    const buf = this.buf;
+    // A UTF-16 unit takes at most 3 bytes in UTF-8.
+    if (this.n + 3 * len > buf.length) {
+      this.flush();
+      if (3 * len > buf.length) return this.out(utf8.encode(s));
+    }
+    let n = this.n;
+    for (let i = 0; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        n += utf8.encodeInto(s.slice(i), buf.subarray(n)).written;
+        break;
+      }
+      buf[n++] = c;
+    }
+    this.n = n;
+  }
+
+  piece(p: Piece): void {
+    const b = p.bytes;
+    const len = b.length;
+    if (this.n + len > this.buf.length) {
+      this.flush();
+      if (len > this.buf.length) return this.out(b);
+    }
+    const buf = this.buf;
+    let n = this.n;
+    for (let i = 0; i < len; i++) buf[n++] = b[i]!;
+    this.n = n;
+  }
+
+  end(): void {
+    if (this.n === this.buf.length) this.flush();
+    this.buf[this.n++] = 0x0a;
   }
 
   flush(): void {
-    if (this.buf === '') return;
-    writeSync(this.fd, this.buf);
-    this.buf = '';
+    if (this.n === 0) return;
+    const n = this.n;
+    this.n = 0;
+    this.out(this.buf.subarray(0, n));
+  }
+}
+
+/** Lines into a file, written synchronously: the CLI ends with process.exit, which drops pending asynchronous writes. */
+export class FileLines extends ByteLines {
+  private readonly fd: number;
+
+  constructor(readonly file: string) {
+    const fd = openSync(file, 'w');
+    super((chunk) => writeAll(fd, chunk));
+    this.fd = fd;
   }
 
   close(): void {
     this.flush();
     closeSync(this.fd);
   }
+}
+
+/** writeSync until every byte is written (a pipe or a terminal may take fewer at a time). */
+function writeAll(fd: number, chunk: Uint8Array): void {
+  for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
 }
 
 // ---- runs on CPUs ------------------------------------------------------------------------------------------------

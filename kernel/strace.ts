@@ -165,23 +165,55 @@ export function formatMs(ns: number): string {
 /** `0.000 ms` to `0.999 ms`, made once: most calls last less than a millisecond. */
 const SHORT_MS: readonly string[] = Array.from({ length: 1000 }, (_, us) => `0.${String(us).padStart(3, '0')} ms`);
 
-/** Small non-negative integers as text, made once (pids, descriptors, counts): a trace prints several per call. */
-const SMALL_INTS: readonly string[] = Array.from({ length: 4096 }, (_, i) => String(i));
+/**
+ * Text made once and kept in both forms a line sink may want: the string, and its bytes (ASCII, as every trace
+ * line is). The parts most lines share come from tables of pieces (pid tags, call names, small integers, short
+ * durations), so that a sink writing bytes copies them instead of encoding the same text again at every call.
+ */
+export interface Piece {
+  readonly text: string;
+  readonly bytes: Uint8Array;
+}
 
-/** An integer as formatNumber prints it, from SMALL_INTS when it is one. */
+export function makePiece(text: string): Piece {
+  return { text, bytes: utf8.encode(text) };
+}
+
+/** `) = `: between a call's arguments and its answer. */
+export const EQUALS = makePiece(') = ');
+
+/** Integers below this are pieces, made on first use (pids, descriptors, counts): a trace prints several per call. */
+const SMALL_INT_LIMIT = 4096;
+const INT_PIECES: (Piece | undefined)[] = [];
+
+/** A small non-negative integer as a piece, or null for any other number. */
+export function intPiece(v: number): Piece | null {
+  if (!(v >= 0 && v < SMALL_INT_LIMIT && (v | 0) === v) || Object.is(v, -0)) return null;
+  return (INT_PIECES[v] ??= makePiece(String(v)));
+}
+
+/** An integer as formatNumber prints it, from the small integers' pieces when it is one. */
 export function formatInt(v: number): string {
-  return v >= 0 && v < SMALL_INTS.length && (v | 0) === v && !Object.is(v, -0) ? SMALL_INTS[v]! : formatNumber(v);
+  const p = intPiece(v);
+  return p !== null ? p.text : formatNumber(v);
+}
+
+/** ` <0.000 ms>` to ` <0.999 ms>`, made on first use: most calls last less than a millisecond. */
+const DURATION_PIECES: (Piece | undefined)[] = [];
+
+/** A duration under a millisecond (to the microsecond) as a piece, or null. */
+export function durationPiece(durationNs: number): Piece | null {
+  const us = Math.round(durationNs / 1000);
+  if (!(us >= 0 && us < SHORT_MS.length)) return null;
+  return (DURATION_PIECES[us] ??= makePiece(` <${SHORT_MS[us]!}>`));
 }
 
 /** ` <0.021 ms>`, or nothing when the duration is unknown. */
 export function formatDuration(durationNs: number | null): string {
   if (durationNs === null) return '';
-  const us = Math.round(durationNs / 1000);
-  return us >= 0 && us < SHORT_DURATIONS.length ? SHORT_DURATIONS[us]! : ` <${formatMs(durationNs)}>`;
+  const p = durationPiece(durationNs);
+  return p !== null ? p.text : ` <${formatMs(durationNs)}>`;
 }
-
-/** ` <0.000 ms>` to ` <0.999 ms>`, made once. */
-const SHORT_DURATIONS: readonly string[] = Array.from({ length: 1000 }, (_, us) => ` <0.${String(us).padStart(3, '0')} ms>`);
 
 /** One argument's formatter, specialised to its ABI type once per definition (a trace formats every call). */
 export type ArgFormatter = (v: unknown) => string;
@@ -209,18 +241,25 @@ function compileArg(a: Arg): ArgFormatter {
 
 interface CompiledCall {
   /** `read(` */
-  readonly open: string;
+  readonly open: Piece;
   readonly args: readonly ArgFormatter[];
 }
 
 const compiled = new WeakMap<SyscallDef, CompiledCall>();
+/** The last definition looked up, and its entry: a trace mostly shows the same few calls over and over, and a
+ *  WeakMap lookup costs a tenth of a short line. */
+let lastDef: SyscallDef | null = null;
+let lastCompiled: CompiledCall | null = null;
 
 function compiledCall(def: SyscallDef): CompiledCall {
+  if (def === lastDef) return lastCompiled!;
   let c = compiled.get(def);
   if (c === undefined) {
-    c = { open: `${def.name}(`, args: def.args.map(compileArg) };
+    c = { open: makePiece(`${def.name}(`), args: def.args.map(compileArg) };
     compiled.set(def, c);
   }
+  lastDef = def;
+  lastCompiled = c;
   return c;
 }
 
@@ -230,31 +269,52 @@ export function argFormatters(def: SyscallDef): readonly ArgFormatter[] {
 }
 
 /** `[pid 3] `, made once per pid. */
-const PID_TAGS: string[] = [];
+const PID_TAGS: (Piece | undefined)[] = [];
 
-function pidTag(pid: number): string {
-  if (!(pid >= 0 && pid < 1 << 16 && (pid | 0) === pid)) return `[pid ${pid}] `;
-  return (PID_TAGS[pid] ??= `[pid ${pid}] `);
+function pidTag(pid: number): Piece {
+  if (!(pid >= 0 && pid < 1 << 16 && (pid | 0) === pid)) return makePiece(`[pid ${pid}] `);
+  return (PID_TAGS[pid] ??= makePiece(`[pid ${pid}] `));
 }
 
-/** Where formatHead reads arguments: argOf(key, i) is argument i of the call `key` names (an event ring's id). */
+/** Where writeHead reads arguments: argOf(key, i) is argument i of the call `key` names (an event ring's id). */
 export interface ArgSource {
   argOf(key: number, i: number): unknown;
 }
 
+/** Where writeHead puts its text, a part at a time (records.ts's line sinks are such). */
+export interface TextOut {
+  put(s: string): void;
+  piece(p: Piece): void;
+}
+
 /** `[pid 3] read(4, 4096`: a call's line up to its closing parenthesis, which the answer or `<unfinished ...>`
  *  then completes. Arguments past the definition's (a frame with too many slots) print as plain values. */
-export function formatHead(pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): string {
+export function writeHead(out: TextOut, pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): void {
   const c = compiledCall(def);
   const fmts = c.args;
-  let out = pidTag(pid) + c.open;
+  out.piece(pidTag(pid));
+  out.piece(c.open);
   for (let i = 0; i < argc; i++) {
     const v = src.argOf(key, i);
     const f = fmts[i];
-    if (i !== 0) out += ', ';
-    out += f !== undefined ? f(v) : typeof v === 'number' ? formatNumber(v) : formatValue(v);
+    if (i !== 0) out.put(', ');
+    out.put(f !== undefined ? f(v) : typeof v === 'number' ? formatNumber(v) : formatValue(v));
   }
-  return out;
+}
+
+/** writeHead's text as a string. */
+export function formatHead(pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): string {
+  const acc = {
+    text: '',
+    put(s: string): void {
+      this.text += s;
+    },
+    piece(p: Piece): void {
+      this.text += p.text;
+    },
+  };
+  writeHead(acc, pid, def, argc, src, key);
+  return acc.text;
 }
 
 /** An ArgSource over an argument list (key unused). */

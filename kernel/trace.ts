@@ -7,9 +7,16 @@ import { SYSCALLS } from '../abi/syscalls.js';
 import type { SyscallDef } from '../abi/types.js';
 import { AgentixError } from './errors.js';
 import { TRACE_BYTES, type KernelEvent, type Stamped, type TapConsumer } from './events.js';
-import { SLOT_ENTER, SLOT_EXIT, syscallName } from './eventring.js';
+import {
+  EXIT_DURATION, EXIT_RESULT, EXIT_RET1, F_AUX, F_BYTES, F_KIND, F_NR, F_PID, F_TS, SLOT_ENTER, SLOT_EXIT, syscallName,
+  type EventRing,
+} from './eventring.js';
 import { Decoder } from '@msgpack/msgpack';
-import { formatDuration, formatErrno, formatHead, formatInt, formatMs, formatResult, listArgs, unknownSyscall } from './strace.js';
+import { StringLines, type LineSink } from './records.js';
+import {
+  durationPiece, EQUALS, formatDuration, formatErrno, formatHead, formatInt, formatMs, formatResult, intPiece, listArgs,
+  unknownSyscall, writeHead, type Piece,
+} from './strace.js';
 
 type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
 
@@ -84,6 +91,13 @@ function answerValue(def: SyscallDef | undefined, result: number, ret1: number, 
   return BEHIND.subarray(0, result);
 }
 
+/** The most common answer, a small integer with no data, as a piece (strace.ts); null for any other. */
+function answerPiece(nr: number, result: number, errno: number, data: Uint8Array | null): Piece | null {
+  if (errno !== 0 || data !== null) return null;
+  const kind = TRACE_DEFS[nr]?.ret.kind;
+  return kind === 'int' || kind === 'void' ? intPiece(result) : null;
+}
+
 /** What strace prints after ` = `: `2 "hi"`, `-1 EBADF (Bad file descriptor)`. */
 function answerText(nr: number, result: number, ret1: number, errno: number, data: Uint8Array | null): string {
   if (errno !== 0) return formatErrno(errno);
@@ -116,17 +130,22 @@ export class Strace {
   private readonly calls = new Map<number, OpenCall>();
   /** The call whose line is the last one started and not yet finished. */
   private open: OpenCall | null = null;
+  private readonly out: LineSink;
 
   /**
-   * `names`: the calls to show (parseCallFilter), null for all. `clock`: where durations come from. 'wall' (the
-   * default) times a call from its enter event to its exit event; 'kernel' prints the kernel's durationNs, which
-   * on the virtual clock of deterministic mode is reproducible but counts only the time a call was parked.
+   * `out`: where lines go, as strings (a function, called once per line) or piece by piece (a LineSink such as
+   * records.ts's ByteLines, which never builds the line as a string). `names`: the calls to show
+   * (parseCallFilter), null for all. `clock`: where durations come from. 'wall' (the default) times a call from
+   * its enter event to its exit event; 'kernel' prints the kernel's durationNs, which on the virtual clock of
+   * deterministic mode is reproducible but counts only the time a call was parked.
    */
   constructor(
-    private readonly write: (line: string) => void,
+    out: ((line: string) => void) | LineSink,
     private readonly names: ReadonlySet<string> | null = null,
     private readonly clock: 'wall' | 'kernel' = 'wall',
-  ) {}
+  ) {
+    this.out = typeof out === 'function' ? new StringLines(out) : out;
+  }
 
   feed(e: Stamped): void {
     switch (e.kind) {
@@ -160,35 +179,64 @@ export class Strace {
   /** A tap (EventStream.tap): the calls in ids from..to-1, read from the ring's columns. */
   readonly consume: TapConsumer = (ring, from, to) => {
     for (let id = from; id < to; id++) {
-      const slot = ring.slotOf(id);
-      if (slot === SLOT_ENTER) {
-        const nr = ring.nrOf(id);
-        const argc = ring.argcOf(id);
-        const def = defOf(nr, argc);
-        if (!this.shows(def.name)) continue;
-        const pid = ring.pidOf(id);
-        const head = formatHead(pid, def, argc, ring, id);
-        const next = id + 1;
-        if (next < to && ring.slotOf(next) === SLOT_EXIT && ring.pidOf(next) === pid && def.ret.kind !== 'noreturn') {
-          // Most calls: the exit follows its enter at once. One line, with no open-call bookkeeping.
-          this.cut();
-          this.calls.delete(pid);
-          const ns = this.clock === 'wall' ? Math.round((ring.tsOf(next) - ring.tsOf(id)) * 1e6) : ring.durationOf(next);
-          this.write(`${head}) = ${answerText(nr, ring.resultOf(next), ring.ret1Of(next), ring.errnoOf(next), ring.dataOf(next))}${formatDuration(ns)}`);
-          id = next;
-          continue;
-        }
-        this.enter(pid, ring.tsOf(id), def, head);
-      } else if (slot === SLOT_EXIT) {
-        const nr = ring.nrOf(id);
-        if (this.names !== null && !this.names.has(syscallName(nr))) continue;
-        const answer = answerText(nr, ring.resultOf(id), ring.ret1Of(id), ring.errnoOf(id), ring.dataOf(id));
-        this.exit(ring.pidOf(id), ring.tsOf(id), nr, ring.durationOf(id), answer);
-      } else {
-        this.feed(ring.objectOf(id));
-      }
+      if (id + 1 < to && this.callLine(ring, id)) id++;
+      else this.column(ring, id);
     }
   };
+
+  /**
+   * Most calls: an enter followed at once by its exit, which make one line written straight to the sink, with no
+   * open-call bookkeeping. Returns false when events id and id + 1 are not such a pair (the caller then takes them
+   * one at a time), true when it has dealt with both.
+   */
+  private callLine(ring: EventRing, id: number): boolean {
+    const rows = ring.rows;
+    const row = ring.rowOf(id);
+    const exit = ring.rowOf(id + 1);
+    if (rows[row + F_KIND] !== SLOT_ENTER || rows[exit + F_KIND] !== SLOT_EXIT) return false;
+    const pid = rows[row + F_PID]!;
+    if (rows[exit + F_PID] !== pid) return false;
+    const nr = rows[row + F_NR]!;
+    const argc = rows[row + F_AUX]!;
+    const def = defOf(nr, argc);
+    if (def.ret.kind === 'noreturn') return false;
+    if (!this.shows(def.name)) return true;
+    if (this.open !== null) this.cut();
+    if (this.calls.size !== 0) this.calls.delete(pid);
+    const ns = this.clock === 'wall' ? Math.round((rows[exit + F_TS]! - rows[row + F_TS]!) * 1e6) : rows[exit + EXIT_DURATION]!;
+    const data = rows[exit + F_BYTES]! < 0 ? null : ring.dataOf(id + 1);
+    const result = rows[exit + EXIT_RESULT]!;
+    const errno = rows[exit + F_AUX]!;
+    const out = this.out;
+    writeHead(out, pid, def, argc, ring, id);
+    out.piece(EQUALS);
+    const answer = answerPiece(nr, result, errno, data);
+    if (answer !== null) out.piece(answer);
+    else out.put(answerText(nr, result, rows[exit + EXIT_RET1]!, errno, data));
+    const duration = durationPiece(ns);
+    if (duration !== null) out.piece(duration);
+    else out.put(formatDuration(ns));
+    out.end();
+    return true;
+  }
+
+  /** One event of any kind, read from the ring (a call's enter or exit on its own, or an event object). */
+  private column(ring: EventRing, id: number): void {
+    const slot = ring.slotOf(id);
+    if (slot === SLOT_ENTER) {
+      const nr = ring.nrOf(id);
+      const argc = ring.argcOf(id);
+      const def = defOf(nr, argc);
+      if (this.shows(def.name)) this.enter(ring.pidOf(id), ring.tsOf(id), def, formatHead(ring.pidOf(id), def, argc, ring, id));
+    } else if (slot === SLOT_EXIT) {
+      const nr = ring.nrOf(id);
+      if (this.names !== null && !this.names.has(syscallName(nr))) return;
+      const answer = answerText(nr, ring.resultOf(id), ring.ret1Of(id), ring.errnoOf(id), ring.dataOf(id));
+      this.exit(ring.pidOf(id), ring.tsOf(id), nr, ring.durationOf(id), answer);
+    } else {
+      this.feed(ring.objectOf(id));
+    }
+  }
 
   /** The line in progress (a call whose exit has not come, with nothing printed since its enter), or null. */
   pending(): string | null {
@@ -217,7 +265,7 @@ export class Strace {
     const ns = this.clock === 'wall' ? Math.round((ts - c.ts) * 1e6) : durationNs;
     if (this.open === c) {
       this.open = null;
-      return this.write(`${c.head}) = ${answer}${formatDuration(ns)}`);
+      return this.line(`${c.head}) = ${answer}${formatDuration(ns)}`);
     }
     this.line(`[pid ${pid}] <... ${c.def.name} resumed> = ${answer}${formatDuration(ns)}`);
   }
@@ -227,12 +275,15 @@ export class Strace {
     const c = this.open;
     if (c === null) return;
     this.open = null;
-    this.write(unfinished(c));
+    this.out.put(unfinished(c));
+    this.out.end();
   }
 
+  /** A whole line, after ending the line in progress (if any) as unfinished. */
   private line(s: string): void {
     this.cut();
-    this.write(s);
+    this.out.put(s);
+    this.out.end();
   }
 }
 

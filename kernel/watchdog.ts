@@ -1,6 +1,7 @@
 // The watchdog and RLIMIT_CPU: for processes that run userland code without making syscalls, the kernel never
 // gets control through the channel, so a periodic tick looks at whoever holds a CPU.
 
+import { performance } from 'node:perf_hooks'; // not the global's getter (clock.ts)
 import { SIGNALS } from '../abi/signals.js';
 import type { KernelCore } from './kernel.js';
 import type { Proc } from './proc.js';

@@ -5,7 +5,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kernel, type Stamped } from '../dist/kernel/index.js';
-import { eachEvent, EventStream } from '../dist/kernel/events.js';
+import { CATCH_UP_EVENTS, eachEvent, EventRing, EventStream, TAP_RING_EVENTS } from '../dist/kernel/events.js';
+import { ByteLines } from '../dist/kernel/records.js';
 import { Strace } from '../dist/kernel/trace.js';
 import { FrameHarness, type LocalProcess } from '../dist/fuzz/harness.js';
 
@@ -78,6 +79,52 @@ describe('EventStream.tap', () => {
     await microtask();
     expect(batches).toEqual([10, 5]);
     untap();
+  });
+
+  it('when the ring must reuse a slot a tap has not had, the tap gets the oldest few events, not all of them', () => {
+    const s = new EventStream();
+    const batches: number[] = [];
+    const ids: number[] = [];
+    const untap = s.tap((_ring, from, to) => {
+      batches.push(to - from);
+      for (let id = from; id < to; id++) ids.push(id);
+    });
+    emitMixed(s, TAP_RING_EVENTS * 3); // synchronously: only a full ring makes the tap run
+    expect(batches.length).toBeGreaterThan(1);
+    for (const n of batches) expect(n).toBeLessThanOrEqual(CATCH_UP_EVENTS);
+    untap();
+    expect(ids).toEqual(Array.from({ length: TAP_RING_EVENTS * 3 }, (_, i) => i + 1));
+  });
+
+  it('drainSome hands each tap at most that many events, oldest first, and says whether any tap is behind', () => {
+    const s = new EventStream(64);
+    const a: number[] = [];
+    const b: number[] = [];
+    const untapA = s.tap((_ring, from, to) => {
+      for (let id = from; id < to; id++) a.push(id);
+    });
+    emitMixed(s, 3);
+    const untapB = s.tap((_ring, from, to) => {
+      for (let id = from; id < to; id++) b.push(id);
+    });
+    emitMixed(s, 4); // ids 4..7
+    expect(s.tapsBehind).toBe(true);
+    expect(s.drainSome(2)).toBe(true);
+    expect(a).toEqual([1, 2]);
+    expect(b).toEqual([4, 5]);
+    expect(s.drainSome(3)).toBe(true); // b has all it will get; a has not
+    expect(a).toEqual([1, 2, 3, 4, 5]);
+    expect(b).toEqual([4, 5, 6, 7]);
+    expect(s.drainSome(100)).toBe(false);
+    expect(s.tapsBehind).toBe(false);
+    expect(a).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    untapA();
+    untapB();
+  });
+
+  it('a ring holds a power of two of events, so that a slot is a mask of the id', () => {
+    expect(new EventRing(8).capacity).toBe(8);
+    for (const bad of [0, 1, 3, 1000, 1.5, -4, 2 ** 25]) expect(() => new EventRing(bad)).toThrow(RangeError);
   });
 
   it('builds the same event objects a listener gets', () => {
@@ -153,6 +200,52 @@ describe('strace from the columns', () => {
     off();
     expect(fromColumns.length).toBeGreaterThan(10);
     expect(fromColumns).toEqual(fromObjects);
+  });
+
+  it('lines written as bytes (ByteLines) are the string lines, each ended by a newline', () => {
+    const strings: string[] = [];
+    const chunks: Uint8Array[] = [];
+    const a = new Strace((l) => strings.push(l), null, 'kernel');
+    const out = new ByteLines((chunk) => chunks.push(chunk.slice()));
+    const b = new Strace(out, null, 'kernel');
+    const untapA = h.kernel.stream.tap(a.consume);
+    const untapB = h.kernel.stream.tap(b.consume);
+    const p: LocalProcess = h.attach();
+    p.call('sched_yield');
+    const pr = p.call('pipe');
+    if (pr.kind !== 'reply') throw new Error('pipe failed');
+    p.call('write', pr.ret1, 'caf\u00e9 \x00\x01 "quoted"\n');
+    p.call('read', pr.ret0, 4096);
+    p.call('close', 99);
+    p.call('clock_gettime', 1);
+    p.call('exit', 0);
+    untapA();
+    untapB();
+    out.flush();
+    expect(strings.length).toBeGreaterThan(5);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(strings.map((l) => `${l}\n`).join(''));
+  });
+
+  it('a sys_exit keeps the data its reply carried, though the process writes its next request over the channel', async () => {
+    const k = await Kernel.boot({ logLevel: 'silent', warmWorkers: 1 });
+    try {
+      const reads: string[] = [];
+      const off = k.stream.on((e) => {
+        if (e.kind === 'sys_exit' && e.name === 'read' && e.data !== null) reads.push(Buffer.from(e.data).toString('latin1'));
+      });
+      // upper.js writes each chunk it reads at once, in upper case: the write's payload lands where the read's
+      // answer was, as soon as the process has that answer.
+      const h = k.spawn(example('stages/upper.js'), [], { stdin: 'pipe', stdout: 'pipe' });
+      let echoed = '';
+      h.stdout!.on('data', (c: Buffer) => (echoed += c.toString('latin1')));
+      h.stdin!.end('first line\nsecond\n');
+      expect((await h.wait()).code).toBe(0);
+      off();
+      expect(echoed).toBe('FIRST LINE\nSECOND\n');
+      expect(reads.join('')).toBe('first line\nsecond\n');
+    } finally {
+      await k.shutdown();
+    }
   });
 
   it('a process that dies inside a parked call prints <unfinished ...> once', () => {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { O_CREAT, O_RDWR, SIGNALS } from '../dist/abi/index.js';
 import { FrameHarness, type LocalProcess } from '../dist/fuzz/harness.js';
 import type { Stamped } from '../dist/kernel/index.js';
-import { eventToJson, jsonlHeader, parseJsonl } from '../dist/kernel/records.js';
+import { ByteLines, eventToJson, jsonlHeader, parseJsonl, StringLines } from '../dist/kernel/records.js';
+import { durationPiece, formatDuration, formatInt, intPiece, makePiece } from '../dist/kernel/strace.js';
 import { parseCallFilter, Strace } from '../dist/kernel/trace.js';
 
 /** Lines with their durations cut off (they vary), for the calls `run` makes. */
@@ -218,6 +219,70 @@ describe('--trace filters', () => {
     } catch (e: unknown) {
       expect((e as { code: string }).code).toBe('ERR_USAGE');
     }
+  });
+});
+
+describe('line sinks', () => {
+  /** Everything a ByteLines handed over, as text. */
+  function collect(): { lines: ByteLines; text: () => string; chunks: number[] } {
+    const parts: Uint8Array[] = [];
+    const chunks: number[] = [];
+    const lines = new ByteLines((chunk) => {
+      chunks.push(chunk.length);
+      parts.push(chunk.slice()); // a view of the buffer: valid only during the call
+    });
+    return { lines, chunks, text: () => Buffer.concat(parts).toString('utf8') };
+  }
+
+  it('ByteLines writes text and pieces as UTF-8, a newline after each line, and hands nothing over before flush', () => {
+    const { lines, text, chunks } = collect();
+    lines.put('[pid 3] ');
+    lines.piece(makePiece('write('));
+    lines.put('1, "caf\u00e9 \u2603 \u{1F600}"');
+    lines.end();
+    lines.line('second');
+    expect(chunks).toEqual([]);
+    expect(lines.pending).toBeGreaterThan(0);
+    lines.flush();
+    expect(text()).toBe('[pid 3] write(1, "caf\u00e9 \u2603 \u{1F600}"\nsecond\n');
+    lines.flush(); // nothing left: no empty chunk
+    expect(chunks).toHaveLength(1);
+  });
+
+  it('ByteLines hands over a full buffer before the piece that would not fit, and text longer than the buffer whole', () => {
+    const { lines, text, chunks } = collect();
+    const line = 'x'.repeat(999);
+    for (let i = 0; i < 200; i++) lines.line(line); // 200,000 bytes: more than the buffer holds
+    const huge = 'y'.repeat(100_000) + '\u00e9';
+    lines.line(huge);
+    lines.flush();
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const n of chunks.slice(0, -3)) expect(n).toBeLessThanOrEqual(1 << 16);
+    expect(text()).toBe(`${line}\n`.repeat(200) + `${huge}\n`);
+  });
+
+  it('StringLines gives each line whole, as the pieces and text that made it', () => {
+    const got: string[] = [];
+    const lines = new StringLines((l) => got.push(l));
+    lines.piece(makePiece('[pid 1] '));
+    lines.put('getpid()');
+    lines.end();
+    lines.end();
+    expect(got).toEqual(['[pid 1] getpid()', '']);
+  });
+
+  it('the pieces of small integers and short durations are the text formatInt and formatDuration give', () => {
+    for (const v of [0, 1, 7, 4095]) expect(intPiece(v)?.text).toBe(formatInt(v));
+    for (const v of [-1, -0, 4096, 1.5, NaN, 2 ** 40]) {
+      expect(intPiece(v)).toBeNull();
+      expect(formatInt(v)).toBe(Object.is(v, -0) ? '-0' : String(v));
+    }
+    for (const ns of [0, 499, 500, 21_000, 999_499]) {
+      expect(durationPiece(ns)?.text).toBe(formatDuration(ns));
+      expect(Buffer.from(durationPiece(ns)!.bytes).toString('latin1')).toBe(formatDuration(ns));
+    }
+    expect(durationPiece(999_500)).toBeNull();
+    expect(formatDuration(1_234_567)).toBe(' <1.235 ms>');
   });
 });
 
