@@ -167,7 +167,7 @@ const SHORT_MS: readonly string[] = Array.from({ length: 1000 }, (_, us) => `0.$
 
 /**
  * Text made once and kept in both forms a line sink may want: the string, and its bytes (ASCII, as every trace
- * line is). The parts most lines share come from tables of pieces (pid tags, call names, small integers, short
+ * line is). The parts most lines share are pieces made once (a call's start for a pid, small integers, short
  * durations), so that a sink writing bytes copies them instead of encoding the same text again at every call.
  */
 export interface Piece {
@@ -180,7 +180,7 @@ export function makePiece(text: string): Piece {
 }
 
 /** `) = `: between a call's arguments and its answer. */
-export const EQUALS = makePiece(') = ');
+const EQUALS = makePiece(') = ');
 
 /** Integers below this are pieces, made on first use (pids, descriptors, counts): a trace prints several per call. */
 const SMALL_INT_LIMIT = 4096;
@@ -239,10 +239,21 @@ function compileArg(a: Arg): ArgFormatter {
   }
 }
 
-interface CompiledCall {
-  /** `read(` */
+/** A call's line start for one pid, `[pid 3] read(`, and the same followed by `) = `, what a call without
+ *  arguments prints before its answer. */
+interface Head {
+  readonly pid: number;
   readonly open: Piece;
+  readonly closed: Piece;
+}
+
+/** Heads a call keeps, by pid modulo this: a trace of up to this many processes making the same call never
+ *  makes a head twice, and a trace of thousands keeps no more than this many per call. */
+const HEAD_WAYS = 16;
+
+interface CompiledCall {
   readonly args: readonly ArgFormatter[];
+  readonly heads: (Head | undefined)[];
 }
 
 const compiled = new WeakMap<SyscallDef, CompiledCall>();
@@ -255,7 +266,7 @@ function compiledCall(def: SyscallDef): CompiledCall {
   if (def === lastDef) return lastCompiled!;
   let c = compiled.get(def);
   if (c === undefined) {
-    c = { open: makePiece(`${def.name}(`), args: def.args.map(compileArg) };
+    c = { args: def.args.map(compileArg), heads: new Array<Head | undefined>(HEAD_WAYS).fill(undefined) };
     compiled.set(def, c);
   }
   lastDef = def;
@@ -268,12 +279,14 @@ export function argFormatters(def: SyscallDef): readonly ArgFormatter[] {
   return compiledCall(def).args;
 }
 
-/** `[pid 3] `, made once per pid. */
-const PID_TAGS: (Piece | undefined)[] = [];
-
-function pidTag(pid: number): Piece {
-  if (!(pid >= 0 && pid < 1 << 16 && (pid | 0) === pid)) return makePiece(`[pid ${pid}] `);
-  return (PID_TAGS[pid] ??= makePiece(`[pid ${pid}] `));
+function headOf(def: SyscallDef, c: CompiledCall, pid: number): Head {
+  const way = pid & (HEAD_WAYS - 1);
+  const h = c.heads[way];
+  if (h !== undefined && h.pid === pid) return h;
+  const open = `[pid ${pid}] ${def.name}(`;
+  const made = { pid, open: makePiece(open), closed: makePiece(`${open}) = `) };
+  c.heads[way] = made;
+  return made;
 }
 
 /** Where writeHead reads arguments: argOf(key, i) is argument i of the call `key` names (an event ring's id). */
@@ -292,14 +305,20 @@ export interface TextOut {
 export function writeHead(out: TextOut, pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): void {
   const c = compiledCall(def);
   const fmts = c.args;
-  out.piece(pidTag(pid));
-  out.piece(c.open);
+  out.piece(headOf(def, c, pid).open);
   for (let i = 0; i < argc; i++) {
     const v = src.argOf(key, i);
     const f = fmts[i];
     if (i !== 0) out.put(', ');
     out.put(f !== undefined ? f(v) : typeof v === 'number' ? formatNumber(v) : formatValue(v));
   }
+}
+
+/** writeHead, then `) = `: a call's line up to its answer. */
+export function writeUpToAnswer(out: TextOut, pid: number, def: SyscallDef, argc: number, src: ArgSource, key: number): void {
+  if (argc === 0) return out.piece(headOf(def, compiledCall(def), pid).closed);
+  writeHead(out, pid, def, argc, src, key);
+  out.piece(EQUALS);
 }
 
 /** writeHead's text as a string. */

@@ -14,8 +14,8 @@ import {
 import { Decoder } from '@msgpack/msgpack';
 import { StringLines, type LineSink } from './records.js';
 import {
-  durationPiece, EQUALS, formatDuration, formatErrno, formatHead, formatInt, formatMs, formatResult, intPiece, listArgs,
-  unknownSyscall, writeHead, type Piece,
+  durationPiece, formatDuration, formatErrno, formatHead, formatInt, formatMs, formatResult, intPiece, listArgs,
+  unknownSyscall, writeUpToAnswer, type Piece,
 } from './strace.js';
 
 type Of<K extends KernelEvent['kind']> = Extract<Stamped, { kind: K }>;
@@ -92,9 +92,9 @@ function answerValue(def: SyscallDef | undefined, result: number, ret1: number, 
 }
 
 /** The most common answer, a small integer with no data, as a piece (strace.ts); null for any other. */
-function answerPiece(nr: number, result: number, errno: number, data: Uint8Array | null): Piece | null {
+function answerPiece(def: SyscallDef, result: number, errno: number, data: Uint8Array | null): Piece | null {
   if (errno !== 0 || data !== null) return null;
-  const kind = TRACE_DEFS[nr]?.ret.kind;
+  const kind = def.ret.kind;
   return kind === 'int' || kind === 'void' ? intPiece(result) : null;
 }
 
@@ -208,9 +208,8 @@ export class Strace {
     const result = rows[exit + EXIT_RESULT]!;
     const errno = rows[exit + F_AUX]!;
     const out = this.out;
-    writeHead(out, pid, def, argc, ring, id);
-    out.piece(EQUALS);
-    const answer = answerPiece(nr, result, errno, data);
+    writeUpToAnswer(out, pid, def, argc, ring, id);
+    const answer = answerPiece(def, result, errno, data);
     if (answer !== null) out.piece(answer);
     else out.put(answerText(nr, result, rows[exit + EXIT_RET1]!, errno, data));
     const duration = durationPiece(ns);

@@ -248,6 +248,27 @@ describe('strace from the columns', () => {
     }
   });
 
+  it('lines keep their own pid when many processes make the same calls (the line starts kept per call and pid)', () => {
+    const s = new EventStream(64);
+    const lines: string[] = [];
+    const strace = new Strace((l) => lines.push(l), null, 'kernel');
+    const untap = s.tap(strace.consume);
+    const payload = new Uint8Array(8);
+    // 1, 17, 33 and 49 share a place in a cache of 16; 2 does not.
+    const pids = [1, 17, 33, 1, 49, 2, 17, 1];
+    for (const pid of pids) {
+      s.sysEnter(pid, 4, [], 0, 1); // getpid()
+      s.sysExit(pid, 4, pid, 0, 0, 0, s.next - 1, payload, -1, 1);
+      s.sysEnter(pid, 42, [pid + 2], 1, 1); // close(fd)
+      s.sysExit(pid, 42, -1, 0, 9, 0, s.next - 1, payload, -1, 1);
+    }
+    untap();
+    expect(lines).toEqual(pids.flatMap((pid) => [
+      `[pid ${pid}] getpid() = ${pid} <0.000 ms>`,
+      `[pid ${pid}] close(${pid + 2}) = -1 EBADF (Bad file descriptor) <0.000 ms>`,
+    ]));
+  });
+
   it('a process that dies inside a parked call prints <unfinished ...> once', () => {
     const lines: string[] = [];
     const strace = new Strace((l) => lines.push(l), null, 'kernel');
