@@ -42,7 +42,6 @@ const { SIGKILL, SIGCHLD, SIGSEGV } = SIGNALS;
  *  exit, so that a request that comes meanwhile waits for at most one trace line. */
 const IDLE_TAP_EVENTS = 2;
 
-
 export class KernelCore extends ProcessTable implements Waker {
   readonly sched: Scheduler<Proc>;
   readonly clock: Clock;

@@ -89,17 +89,20 @@ export class StringLines implements LineSink {
 
 /** Bytes ByteLines gathers before it hands them over. */
 const LINE_BUFFER_BYTES = 1 << 16;
+/** Room past the end of ByteLines' buffer: a piece's last word may write up to 3 bytes beyond the piece. */
+const WORD_SLACK = 4;
 
 const utf8 = new TextEncoder();
 
 /**
- * Lines as UTF-8 bytes in a buffer, handed to `out` a bufferful at a time: when the next piece would not fit, and
+ * Lines as UTF-8 bytes in a buffer, handed to `out` a bufferful at a time: when the next part would not fit, and
  * on flush(). `out` gets a view of the buffer, valid only during the call: it writes it at once or copies it.
- * Text goes in byte by byte while it is ASCII (a trace line always is: strace.ts escapes every other byte), which
- * costs less than building the line as a string and encoding the string.
+ * Pieces are copied a word at a time; other text byte by byte while it is ASCII (a trace line always is:
+ * strace.ts escapes every other byte), which costs less than building the line as a string and encoding it.
  */
 export class ByteLines implements LineSink {
-  private readonly buf = new Uint8Array(LINE_BUFFER_BYTES);
+  private readonly buf = new Uint8Array(LINE_BUFFER_BYTES + WORD_SLACK);
+  private readonly view = new DataView(this.buf.buffer);
   private n = 0;
 
   constructor(private readonly out: (chunk: Uint8Array) => void) {}
@@ -116,17 +119,17 @@ export class ByteLines implements LineSink {
 
   put(s: string): void {
     const len = s.length;
-    const buf = this.buf;
     // A UTF-16 unit takes at most 3 bytes in UTF-8.
-    if (this.n + 3 * len > buf.length) {
+    if (this.n + 3 * len > LINE_BUFFER_BYTES) {
       this.flush();
-      if (3 * len > buf.length) return this.out(utf8.encode(s));
+      if (3 * len > LINE_BUFFER_BYTES) return this.out(utf8.encode(s));
     }
+    const buf = this.buf;
     let n = this.n;
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
-        n += utf8.encodeInto(s.slice(i), buf.subarray(n)).written;
+        n += utf8.encodeInto(s.slice(i), buf.subarray(n, LINE_BUFFER_BYTES)).written;
         break;
       }
       buf[n++] = c;
@@ -135,20 +138,20 @@ export class ByteLines implements LineSink {
   }
 
   piece(p: Piece): void {
-    const b = p.bytes;
-    const len = b.length;
-    if (this.n + len > this.buf.length) {
+    const len = p.bytes.length;
+    if (this.n + len > LINE_BUFFER_BYTES) {
       this.flush();
-      if (len > this.buf.length) return this.out(b);
+      if (len > LINE_BUFFER_BYTES) return this.out(p.bytes);
     }
-    const buf = this.buf;
-    let n = this.n;
-    for (let i = 0; i < len; i++) buf[n++] = b[i]!;
-    this.n = n;
+    const words = p.words;
+    const view = this.view;
+    let at = this.n;
+    for (let i = 0; i < words.length; i++, at += 4) view.setUint32(at, words[i]!, true);
+    this.n += len;
   }
 
   end(): void {
-    if (this.n === this.buf.length) this.flush();
+    if (this.n === LINE_BUFFER_BYTES) this.flush();
     this.buf[this.n++] = 0x0a;
   }
 

@@ -173,10 +173,19 @@ const SHORT_MS: readonly string[] = Array.from({ length: 1000 }, (_, us) => `0.$
 export interface Piece {
   readonly text: string;
   readonly bytes: Uint8Array;
+  /** The same bytes as little-endian 32-bit words, the last one padded with zeros: a sink copies four bytes at a
+   *  time (a JavaScript loop over bytes costs about 3 ns a byte on these VMs, most of a short line's cost). */
+  readonly words: Uint32Array;
 }
 
 export function makePiece(text: string): Piece {
-  return { text, bytes: utf8.encode(text) };
+  const bytes = utf8.encode(text);
+  const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+  padded.set(bytes);
+  const view = new DataView(padded.buffer);
+  const words = new Uint32Array(padded.length / 4);
+  for (let i = 0; i < words.length; i++) words[i] = view.getUint32(4 * i, true);
+  return { text, bytes, words };
 }
 
 /** `) = `: between a call's arguments and its answer. */

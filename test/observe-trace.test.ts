@@ -261,6 +261,23 @@ describe('line sinks', () => {
     expect(text()).toBe(`${line}\n`.repeat(200) + `${huge}\n`);
   });
 
+  it('ByteLines copies pieces of any length a word at a time, across buffer boundaries, byte for byte', () => {
+    const { lines, text } = collect();
+    const pieces = ['a', 'bc', 'def', 'ghij', 'klmno', '[pid 12345] clock_gettime() = '].map(makePiece);
+    let expected = '';
+    for (let i = 0; i < 20_000; i++) {
+      const p = pieces[i % pieces.length]!;
+      const q = pieces[(i * 7) % pieces.length]!;
+      lines.piece(p);
+      lines.piece(q);
+      lines.end();
+      expected += `${p.text}${q.text}\n`;
+    }
+    lines.flush();
+    expect(expected.length).toBeGreaterThan(3 * (1 << 16));
+    expect(text()).toBe(expected);
+  });
+
   it('StringLines gives each line whole, as the pieces and text that made it', () => {
     const got: string[] = [];
     const lines = new StringLines((l) => got.push(l));
