@@ -13,11 +13,10 @@ import { SIG_CATCH, SIG_IGN, SIGNALS, signalDefault } from '../abi/signals.js';
 import type { SpawnRequest } from '../abi/syscalls.js';
 import type { Infer } from '../abi/types.js';
 import { Encoder } from '@msgpack/msgpack';
-import { kNr, kSpin, PAYLOAD_MAX } from '../abi/layout.js';
-import type { SyscallDef } from '../abi/types.js';
+import { kSpin, PAYLOAD_MAX } from '../abi/layout.js';
 import { Channel, RET1 } from './channel.js';
 import { seededRandom, VirtualClock, WallClock, type Clock } from './clock.js';
-import { TRACE_BYTES, type ExitHow } from './events.js';
+import type { ExitHow } from './events.js';
 import { ProcessTable } from './proctable.js';
 import { Executor } from './executor.js';
 import { BLOCK, chargeFor, type OpenFile } from './fd.js';
@@ -35,6 +34,7 @@ import type { Pipe } from './pipe.js';
 export type { SpawnAttrs } from './priority.js';
 import { overCpuLimit, watchdogTick } from './watchdog.js';
 import { toError } from './errors.js';
+import { CallTracer } from './calltrace.js';
 
 const { SIGKILL, SIGCHLD, SIGSEGV } = SIGNALS;
 
@@ -62,8 +62,8 @@ export class KernelCore extends ProcessTable implements Waker {
   private readonly waitInPlaceUs: number;
   /** Handler exceptions caught so far: each is a kernel bug (fuzzers assert this stays 0). */
   bugs = 0;
-  /** What the answer being sent keeps for its sys_exit event, from before the reply (keepAnswer). */
-  private readonly kept = { nr: 0, ret1: 0, dataLen: -1, data: new Uint8Array(TRACE_BYTES) };
+  /** Records the calls it serves while anyone consumes events. */
+  private readonly tracer: CallTracer;
 
   constructor(
     readonly params: Params,
@@ -74,6 +74,7 @@ export class KernelCore extends ProcessTable implements Waker {
     this.clock = params.deterministic
       ? new VirtualClock({ userNs: params.detUserNs, syscallNs: params.detSyscallNs })
       : new WallClock();
+    this.tracer = new CallTracer(this.stream, this.clock);
     // Deterministic mode: one CPU, so the order of events is the order of syscalls; ties are a seeded choice.
     this.sched = new Scheduler<Proc>(
       { ...params, cpus: params.deterministic ? 1 : params.cpus },
@@ -92,7 +93,7 @@ export class KernelCore extends ProcessTable implements Waker {
         this.stream.emit({ kind: 'kernel_bug', pid: p.pid, syscall, error: error.message });
       },
       tracing: this.stream,
-      enter: (p, def, args, argc) => this.traceEnter(p, def, args, argc),
+      enter: (p, def, args, argc) => this.tracer.enter(p, def, args, argc),
     });
     this.host = new Host(params);
     this.memory = new Memory(params.memBytes, [params.memPressureWarn, params.memPressureCritical], {
@@ -381,14 +382,14 @@ export class KernelCore extends ProcessTable implements Waker {
   private answer(p: Proc, now: number): number {
     const r = p.result;
     const traced = this.stream.active;
-    if (traced) this.keepAnswer(p);
+    if (traced) this.tracer.keep(p);
     const signals = p.pendingSignals;
     p.pendingSignals = 0;
     p.sched.since = now;
     // A process sleeping in place keeps its CPU: allowed only while nobody waits for one.
     const waitUs = this.sched.queued === 0 ? this.waitInPlaceUs : 0;
     p.channel.reply(r < 0 ? -r : 0, r < 0 ? -1 : r, r >= 0 ? p.replyLen : 0, signals, this.coreFree() ? this.params.userSpinPolls : 0, waitUs);
-    return traced ? this.traceExit(p) : -1;
+    return traced ? this.tracer.exit(p) : -1;
   }
 
   /**
@@ -421,50 +422,6 @@ export class KernelCore extends ProcessTable implements Waker {
 
   setRet1(p: Proc, v: number): void {
     p.channel.f64[RET1] = v;
-  }
-
-  // ---- tracing ----
-
-  private traceEnter(p: Proc, def: SyscallDef, args: readonly unknown[], argc: number): void {
-    this.stream.cause = 0;
-    // On the wall clock the request path has just read it (callStartNs); events are stamped in wall ms.
-    const ts = this.clock.virtual || p.callStartNs === 0 ? performance.now() : p.callStartNs / 1e6;
-    p.enterEvent = this.stream.sysEnter(p.pid, def.nr, args, argc, ts);
-    p.wakeEvent = 0;
-    this.stream.cause = p.enterEvent;
-  }
-
-  /**
-   * Copies from p's channel what its sys_exit event keeps (the call's number, the second result, the first bytes
-   * of the data), before the reply: once it has its answer, the process may write its next request over the
-   * channel. The event itself is recorded after the reply (traceExit), so that reading the clock for it and
-   * writing it overlap the process's own work instead of lengthening its call.
-   */
-  private keepAnswer(p: Proc): void {
-    const ch = p.channel;
-    const k = this.kept;
-    const r = p.result;
-    k.nr = ch.i32[kNr]!;
-    k.ret1 = r < 0 ? 0 : ch.f64[RET1]!;
-    k.dataLen = r >= 0 && p.replyLen > 0 ? Math.min(p.replyLen, TRACE_BYTES) : -1;
-    if (k.dataLen > 0) k.data.set(ch.payload.subarray(0, k.dataLen));
-  }
-
-  /** Records p's answer (kept by keepAnswer), once the reply is out; returns the clock reading it took (ns). */
-  private traceExit(p: Proc): number {
-    const r = p.result;
-    const k = this.kept;
-    const now = this.nowNs();
-    const cause = this.stream.cause;
-    this.stream.cause = p.wakeEvent !== 0 ? p.wakeEvent : p.enterEvent;
-    this.stream.sysExit(
-      p.pid, k.nr, r < 0 ? -1 : r, k.ret1, r < 0 ? -r : 0, p.callStartNs === 0 ? 0 : now - p.callStartNs, p.enterEvent,
-      k.data, k.dataLen, this.clock.virtual ? performance.now() : now / 1e6,
-    );
-    this.stream.cause = cause;
-    p.enterEvent = 0;
-    p.wakeEvent = 0;
-    return now;
   }
 
   // ---- block and wake (Waker) ----
