@@ -135,8 +135,8 @@ class Observers {
   private readonly feeds: ((e: Stamped) => void)[] = [];
   private readonly taps: (() => void)[] = [];
   private readonly files: FileLines[] = [];
-  /** Write out what line buffers hold, at close. */
-  private readonly flushers: (() => void)[] = [];
+  /** Where --trace writes its lines (flushed at close). */
+  private readonly traceOut: ByteLines | null = null;
   private readonly timeline: ChromeTraceBuilder | null = null;
   private readonly history: ProcHistory | null = null;
   private readonly counts: SyscallCounts | null = null;
@@ -152,7 +152,7 @@ class Observers {
       // line soon after its call while a busy kernel writes a bufferful at a time. process.stderr may be a pipe
       // that writes asynchronously: it gets a copy of each chunk.
       const out = o.traceFile === undefined ? new ByteLines((chunk) => process.stderr.write(Buffer.from(chunk))) : this.file(o.traceFile);
-      this.flushers.push(() => out.flush());
+      this.traceOut = out;
       const strace = new Strace(out, names, kernel.params.deterministic ? 'kernel' : 'wall');
       let queued = false;
       const flush = (): void => {
@@ -229,7 +229,7 @@ class Observers {
   /** Stops listening and finishes every file (the timeline is written whole, now). */
   close(): void {
     for (const untap of this.taps) untap();
-    for (const flush of this.flushers) flush();
+    this.traceOut?.flush();
     for (const f of this.files) f.close();
     if (this.timeline !== null && this.o.perfetto !== undefined) {
       try {

@@ -1,6 +1,5 @@
-// Records made from the event stream (events.ts): JSON Lines files, line sinks, and who held which CPU when (for
-// timelines: perfetto.ts, the live view). The file sink writes synchronously, because the CLI ends with
-// process.exit and buffered asynchronous writes would be lost.
+// Records made from the event stream (events.ts): JSON Lines files, the line sinks traces and records are written
+// to, and who held which CPU when (for timelines: perfetto.ts, the live view).
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
