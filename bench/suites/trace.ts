@@ -15,22 +15,34 @@
 // host, from sending a batch to having its answer line and every tap caught up (stream.drain()); the kernel-side
 // workload drains inside its timed loop. The same timing applies to all four kernels.
 // Targets: quiet within 5% of off; traced within 1.5x of quiet for the two program workloads (comparisons()).
+//
+// Beside them, the formatter alone: a ring of 512 getpid calls turned into strace lines, as bytes (what a traced
+// kernel does, `trace/line`), as strings then encoded (the way lines used to be made, `trace/line-strings`), and as
+// bytes while another thread spins on the other core (`trace/line-beside-spin`): on machines whose cores share
+// execution units (hyperthreads, or vCPUs mapped onto them) that is what a spinning process does to the kernel.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { devNull } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { syscallByName } from '../../abi/index.js';
 import { FrameHarness, type LocalProcess } from '../../fuzz/harness.js';
+import { EventRing, type TapConsumer } from '../../kernel/events.js';
 import { Kernel } from '../../kernel/index.js';
 import { ByteLines } from '../../kernel/records.js';
 import { Strace } from '../../kernel/trace.js';
 import { BatchProgram } from '../program.js';
 import {
-  assertNoBugs, measureThenRelease, runBatched, type Batch, type BatchedTask, type RunOptions, type Suite,
+  assertNoBugs, measureThenRelease, runBatched, type Batch, type BatchedTask, type Comparison, type RunOptions, type Suite,
 } from '../suite.js';
 
 const MODES = ['off', 'quiet', 'filtered', 'traced'] as const;
 type Mode = (typeof MODES)[number];
 
 const WORKLOADS = ['getpid', 'pipe-4k', 'kernel-getpid'] as const;
+
+const GETPID_NR = syscallByName('getpid')!.nr;
+const SPIN = new URL('../workers/spin.js', import.meta.url);
+const utf8 = new TextEncoder();
 
 const LABELS: Readonly<Record<Mode, string>> = {
   off: 'events off (the baseline)',
@@ -44,14 +56,18 @@ const LABELS: Readonly<Record<Mode, string>> = {
  * workload has none for full tracing: the harness runs the tracer on its own thread between calls, with no
  * process whose work it could overlap, so its ratio is the tracer's CPU per call set against the kernel's.
  */
-function comparisons(): Suite['comparisons'] {
-  return WORKLOADS.flatMap((w) => [
-    { figure: `trace/${w}-quiet`, baseline: `trace/${w}-off`, relation: 'within', factor: 1.05 },
-    { figure: `trace/${w}-filtered`, baseline: `trace/${w}-quiet`, relation: 'within' },
-    w === 'kernel-getpid'
-      ? { figure: `trace/${w}-traced`, baseline: `trace/${w}-quiet`, relation: 'within' }
-      : { figure: `trace/${w}-traced`, baseline: `trace/${w}-quiet`, relation: 'within', factor: 1.5 },
-  ] as const);
+function comparisons(): Comparison[] {
+  const within = (figure: string, baseline: string, factor?: number): Comparison =>
+    factor === undefined ? { figure, baseline, relation: 'within' } : { figure, baseline, relation: 'within', factor };
+  return [
+    ...WORKLOADS.flatMap((w) => [
+      within(`trace/${w}-quiet`, `trace/${w}-off`, 1.05),
+      within(`trace/${w}-filtered`, `trace/${w}-quiet`),
+      within(`trace/${w}-traced`, `trace/${w}-quiet`, w === 'kernel-getpid' ? undefined : 1.5),
+    ]),
+    { figure: 'trace/line', baseline: 'trace/line-strings', relation: 'faster' },
+    within('trace/line-beside-spin', 'trace/line'),
+  ];
 }
 
 /** What observes a kernel in one mode; returns how to stop observing. `count` is told of every strace chunk
@@ -84,6 +100,54 @@ function observe(kernel: Kernel, mode: Mode, count: (bytes: number) => void): ()
       const never: never = mode;
       throw new Error(`unknown mode ${String(never)}`);
     }
+  }
+}
+
+/** Calls in the formatter's ring: enters and exits of getpid by one process, as a traced kernel records them. */
+const LINE_CALLS = 512;
+
+function getpidRing(): EventRing {
+  const ring = new EventRing(2 * LINE_CALLS);
+  const data = new Uint8Array(0);
+  for (let i = 0; i < LINE_CALLS; i++) {
+    const id = 2 * i + 1;
+    ring.enter(id, i, 0, 3, GETPID_NR, [], 0);
+    ring.exit(id + 1, i + 0.0004, id, 3, GETPID_NR, 3, 0, 0, 400, id, data, -1);
+  }
+  return ring;
+}
+
+/** A batch of `ops` lines formatted from the ring by a tap's consumer. */
+function lineBatch(consume: TapConsumer, ring: EventRing, around?: Spinner): Batch {
+  return (ops) => {
+    around?.start();
+    const start = performance.now();
+    for (let left = ops; left > 0; left -= LINE_CALLS) consume(ring, 1, 1 + 2 * Math.min(left, LINE_CALLS));
+    const ms = performance.now() - start;
+    around?.stop();
+    return Promise.resolve(ms);
+  };
+}
+
+/** A worker thread that spins while asked to (bench/workers/spin.ts). */
+class Spinner {
+  private readonly words = new Int32Array(new SharedArrayBuffer(8));
+  private readonly worker = new Worker(SPIN, { workerData: this.words.buffer });
+
+  /** Returns once the thread spins. */
+  start(): void {
+    Atomics.store(this.words, 0, 1);
+    Atomics.notify(this.words, 0);
+    while (Atomics.load(this.words, 1) !== 1);
+  }
+
+  stop(): void {
+    Atomics.store(this.words, 0, 0);
+    while (Atomics.load(this.words, 1) !== 0);
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
   }
 }
 
@@ -162,6 +226,24 @@ export const traceSuite: Suite = {
         const b = byMode.get(mode)!;
         tasks.push({ id: `trace/kernel-getpid-${mode}`, label: `getpid frames, kernel side only, ${LABELS[mode]}`, batch: b.frames, probeOps: 1000 });
       }
+      const ring = getpidRing();
+      const bytes = new ByteLines((chunk) => count(chunk.length));
+      const encoded = new Uint8Array(1 << 16);
+      let at = 0;
+      const strings = new Strace((line) => {
+        if (at + 3 * (line.length + 1) > encoded.length) at = 0;
+        at += utf8.encodeInto(`${line}\n`, encoded.subarray(at)).written;
+      });
+      const spinner = new Spinner();
+      release.unshift(() => spinner.close());
+      tasks.push(
+        { id: 'trace/line', label: 'one getpid strace line from the ring, as bytes', batch: lineBatch(new Strace(bytes).consume, ring), probeOps: LINE_CALLS },
+        { id: 'trace/line-strings', label: 'one getpid strace line from the ring, as a string then encoded', batch: lineBatch(strings.consume, ring), probeOps: LINE_CALLS },
+        {
+          id: 'trace/line-beside-spin', label: 'one getpid strace line as bytes, while another thread spins',
+          batch: lineBatch(new Strace(bytes).consume, ring, spinner), probeOps: LINE_CALLS,
+        },
+      );
       const summaries = await runBatched('trace', tasks, opts);
       assertNoBugs('trace', kernels.reduce((n, k) => n + k.bugs, 0));
       return summaries;
