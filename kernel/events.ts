@@ -265,9 +265,7 @@ export class EventStream {
   /** Gives every tap what it has not had yet. */
   drain(): void {
     this.drainQueued = false;
-    const end = this.nextId;
-    for (const t of this.taps) this.deliver(t, end);
-    this.tapFloor = this.taps.length === 0 ? Infinity : end;
+    this.drainSome(Infinity);
   }
 
   /** Whether some tap has not had every event yet. */
