@@ -1,7 +1,8 @@
 // The kernel's event stream. Subsystems emit typed events into it; with no subscriber, an emit site costs one test
 // of a plain field (`active`). Consumers:
-//   - taps (tap): lossless, batched, called after the kernel answered (a microtask), never inside a call unless
-//     the ring is about to overwrite what a tap has not seen yet; they read the ring's columns (eventring.ts);
+//   - taps (tap): lossless, batched, called after the kernel answered (while it waits for the next request, or in
+//     a microtask), never inside a call unless the ring is about to overwrite what a tap has not seen yet; they
+//     read the ring's columns (eventring.ts);
 //   - asynchronous readers (subscribe, and Kernel.events()), which read from the bounded ring at their own pace:
 //     one that falls more than the ring's capacity behind is told how many events it missed, and the kernel never
 //     waits for it;
