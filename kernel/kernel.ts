@@ -351,7 +351,9 @@ export class KernelCore extends ProcessTable implements Waker {
    * -1 if none came. The taps' pending work (trace lines to format) is done here first, a call at a time between
    * looks at the channel: the gap between a reply and the next request is time the kernel would otherwise spend
    * polling, and a tap's work done in it adds nothing to the process's calls. Whatever is left when the request
-   * comes waits for the next gap, or for the drain the stream has queued for when the kernel goes idle.
+   * comes waits for the next gap, for the drain the stream has queued for when the kernel goes idle, or for a full
+   * ring's catch-up. A process making null calls back to back leaves gaps too short for a line (its next request
+   * is usually there at the first look), so most of its lines are formatted in catch-ups (docs/benchmarks.md).
    *
    * `answeredNs`: when the answer was traced, the clock reading its sys_exit took after the reply, else -1. A
    * request already there at the first or second look (before and after one call's trace work) starts at that
